@@ -1,0 +1,31 @@
+"""The Celery app. Tasks are enqueued with ids, after the transaction commits."""
+
+import os
+from functools import partial
+
+from celery import Celery
+from django.db import transaction
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
+
+app = Celery("canvass")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # The outbox is drained every minute; the sweep also picks up any reminder
+    # whose publish was lost (web process died between commit and publish).
+    "dispatch-due-reminders": {
+        "task": "conversations.tasks.reminders_dispatch_due",
+        "schedule": 60.0,
+    },
+}
+
+
+def enqueue_on_commit(task, *args, **kwargs):
+    """Send `task` with these (id-only) arguments once the current transaction commits.
+
+    Outside a transaction it is sent at once. If the publish is lost, the
+    periodic sweep is what guarantees the work still happens.
+    """
+    transaction.on_commit(partial(task.delay, *args, **kwargs))

@@ -1,0 +1,67 @@
+from django.contrib import admin
+
+from turf.models import Assignment, Household, ImportJob, Person, Turf, TurfStop
+
+
+class PersonInline(admin.TabularInline):
+    model = Person
+    extra = 0
+    fields = ["first_name", "last_name", "phone", "email", "do_not_contact"]
+
+
+@admin.register(Household)
+class HouseholdAdmin(admin.ModelAdmin):
+    list_display = ["address_line", "city", "zip_code", "precinct", "campaign"]
+    list_filter = ["campaign", "precinct", "city"]
+    search_fields = ["street", "house_number", "address_key", "external_id"]
+    inlines = [PersonInline]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "household", "phone", "email", "contact_consent", "do_not_contact"]
+    list_filter = ["campaign", "contact_consent", "do_not_contact", "language"]
+    search_fields = ["first_name", "last_name", "phone", "email", "external_id"]
+    raw_id_fields = ["household"]
+
+
+class TurfStopInline(admin.TabularInline):
+    model = TurfStop
+    extra = 0
+    raw_id_fields = ["household"]
+    ordering = ["position"]
+
+
+@admin.register(Turf)
+class TurfAdmin(admin.ModelAdmin):
+    list_display = ["name", "campaign", "status", "door_count", "created_at"]
+    list_filter = ["campaign", "status"]
+    search_fields = ["name"]
+    inlines = [TurfStopInline]
+
+    @admin.display(description="doors")
+    def door_count(self, obj):
+        return obj.stops.count()
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["turf", "shift", "expires_at", "revoked_at", "created_at"]
+    list_filter = ["turf__campaign", "revoked_at"]
+    search_fields = ["turf__name", "volunteers__first_name", "volunteers__last_name"]
+    filter_horizontal = ["volunteers"]
+    # The token exists only in the link handed out; the hash is useless to show.
+    exclude = ["token_hash"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        # Links are made from the dashboard, which shows the token once.
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "campaign", "status", "rows_imported", "rows_failed", "created_at"]
+    list_filter = ["campaign", "status"]
+    search_fields = ["original_name"]
+    readonly_fields = ["error_report"]

@@ -1,0 +1,195 @@
+"""Where to knock: households, the people in them, turfs and who walks them."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from canvass.models import Campaign, Shift, Volunteer
+from canvass.phones import PhoneNumberField
+
+
+class Household(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="households")
+    house_number = models.CharField(max_length=20, blank=True)
+    street = models.CharField(max_length=200)
+    unit = models.CharField(max_length=40, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=40, blank=True)
+    zip_code = models.CharField(max_length=10, blank=True)
+    # Normalised "number street unit city zip": people at one key are one household.
+    address_key = models.CharField(max_length=300)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    precinct = models.CharField(max_length=60, blank=True, db_index=True)
+    external_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "address_key"], name="household_unique_address"
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "street"])]
+
+    def __str__(self):
+        return self.address_line
+
+    @property
+    def address_line(self):
+        line = f"{self.house_number} {self.street}".strip()
+        return f"{line}, {self.unit}" if self.unit else line
+
+
+class Person(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="people")
+    household = models.ForeignKey(
+        Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    phone = PhoneNumberField()
+    email = models.EmailField(blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    # A voter-file or VAN id; unique within a campaign so re-imports update, not duplicate.
+    external_id = models.CharField(max_length=100, blank=True)
+    contact_consent = models.BooleanField(
+        default=False, help_text="Agreed to be contacted by text or email."
+    )
+    do_not_contact = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="person_unique_external_id",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Turf(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ASSIGNED = "assigned", _("Assigned")
+        DONE = "done", _("Done")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="turfs")
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    households = models.ManyToManyField(Household, through="TurfStop", related_name="turfs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="turf_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TurfStop(models.Model):
+    """One household on a turf's walk list, at its place in walking order."""
+
+    turf = models.ForeignKey(Turf, on_delete=models.CASCADE, related_name="stops")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="stops")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["turf", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["turf", "household"], name="turfstop_unique_household"),
+            models.UniqueConstraint(fields=["turf", "position"], name="turfstop_unique_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.turf} #{self.position}"
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def live(self, now=None):
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+    def for_token(self, token):
+        return self.filter(token_hash=hash_token(token))
+
+
+class Assignment(models.Model):
+    """A turf handed to one volunteer or a pair, for a shift, behind a secret link.
+
+    Only the SHA-256 of the link's token is stored: a database dump cannot be
+    used to open anyone's walk list.
+    """
+
+    turf = models.ForeignKey(Turf, on_delete=models.CASCADE, related_name="assignments")
+    shift = models.ForeignKey(
+        Shift, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignments"
+    )
+    volunteers = models.ManyToManyField(Volunteer, related_name="assignments")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.turf} (until {self.expires_at:%Y-%m-%d %H:%M})"
+
+    @staticmethod
+    def new_token():
+        return secrets.token_urlsafe(24)
+
+    @property
+    def is_live(self):
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="import_jobs")
+    file = models.FileField(upload_to="imports/", blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    preset = models.CharField(max_length=60, blank=True)
+    column_mapping = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    error_report = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import {self.original_name or self.pk} ({self.get_status_display()})"
