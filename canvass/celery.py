@@ -2,6 +2,7 @@
 
 import os
 from functools import partial
+from pathlib import Path
 
 from celery import Celery
 from django.db import transaction
@@ -11,6 +12,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 app = Celery("canvass")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _make_queue_folders(sender, **kwargs):
+    # The filesystem transport (the no-Redis demo) expects its folders to exist.
+    if str(sender.conf.broker_url).startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            folder = sender.conf.broker_transport_options.get(key)
+            if folder:
+                Path(folder).mkdir(parents=True, exist_ok=True)
+
 
 app.conf.beat_schedule = {
     # The outbox is drained every minute; the sweep also picks up any reminder
