@@ -20,8 +20,9 @@ def assignment_link(token):
 
 
 @transaction.atomic
-def assignment_create(*, turf, volunteers, shift=None, expires_at=None, created_by=None,
-                      token=None):
+def assignment_create(
+    *, turf, volunteers, shift=None, expires_at=None, created_by=None, token=None
+):
     """Hand `turf` to one or two volunteers. Returns (assignment, token).
 
     The token is returned once and only its hash is stored. Passing `token`
