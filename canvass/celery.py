@@ -18,7 +18,7 @@ app.autodiscover_tasks()
 def _make_queue_folders(sender, **kwargs):
     # The filesystem transport (the no-Redis demo) expects its folders to exist.
     if str(sender.conf.broker_url).startswith("filesystem://"):
-        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             folder = sender.conf.broker_transport_options.get(key)
             if folder:
                 Path(folder).mkdir(parents=True, exist_ok=True)

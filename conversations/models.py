@@ -216,6 +216,11 @@ class OptOut(models.Model):
     def __str__(self):
         return self.address
 
+    def save(self, *args, **kwargs):
+        # Email addresses compare case-insensitively; E.164 numbers are unaffected.
+        self.address = self.address.strip().lower()
+        super().save(*args, **kwargs)
+
     @classmethod
     def is_opted_out(cls, address):
         return bool(address) and cls.objects.filter(address=address.strip().lower()).exists()
