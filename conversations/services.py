@@ -4,14 +4,16 @@ import logging
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from canvass.celery import enqueue_on_commit
 from canvass.messaging import SmsError, SmsOutcomeUnknown, sms_backend
-from canvass.phones import phone_timezones
+from canvass.phones import phone_normalize, phone_timezones
 from conversations.models import Channel, Commitment, OptOut, Reminder
 
 log = logging.getLogger(__name__)
@@ -169,3 +171,83 @@ def reminders_mark_stale(*, now=None):
         return Reminder.objects.filter(
             status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_SENDING_AFTER
         ).update(status=Reminder.Status.UNKNOWN, last_error="Worker stopped during the send.")
+
+
+def commitment_record(
+    *,
+    campaign,
+    kind,
+    what,
+    person=None,
+    visit=None,
+    when=None,
+    owner=None,
+    channel=Channel.NONE,
+    phone="",
+    email="",
+):
+    """Record a commitment and write its follow-up plan in the same transaction.
+
+    Raises ValidationError (nothing written) when the kind is not one of the
+    campaign's, or the agreed channel has no valid phone or email to use.
+    """
+    errors = {}
+    if kind not in campaign.commitment_kind_codes():
+        errors["kind"] = f"“{kind}” is not one of this campaign's commitment kinds."
+    if not what.strip():
+        errors["what"] = "Say what exactly they committed to."
+    try:
+        phone = phone_normalize(phone, region=campaign.phone_region)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = f"“{email}” is not an email address."
+    if channel == Channel.SMS and not phone and "phone" not in errors:
+        errors["phone"] = "Text reminders need the phone number they agreed to."
+    if channel == Channel.EMAIL and not email:
+        errors["email"] = "Email reminders need the email address they agreed to."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        commitment = Commitment.objects.create(
+            campaign=campaign,
+            kind=kind,
+            what=what.strip(),
+            person=person,
+            visit=visit,
+            when=when,
+            owner=owner,
+            channel=channel,
+            phone=phone,
+            email=email,
+        )
+        commitment_plan_write(commitment=commitment)
+    return commitment
+
+
+def commitment_plan_write(*, commitment):
+    """Write the reminders a commitment's plan calls for. Call inside its transaction."""
+    to = {Channel.SMS: commitment.phone, Channel.EMAIL: commitment.email}.get(commitment.channel)
+    if not to:
+        return []
+    name = commitment.person.first_name if commitment.person_id else ""
+    sender = commitment.campaign.sender_name or commitment.campaign.name
+    body = f"Hi {name}, it's {sender}: thank you for saying yes — {commitment.what}."
+    if commitment.channel == Channel.SMS:
+        body += " Reply STOP to opt out."
+    return [
+        reminder_create(
+            campaign=commitment.campaign,
+            commitment=commitment,
+            channel=commitment.channel,
+            to=to,
+            body=body,
+            subject="Thank you",
+            send_at=timezone.now(),
+            idempotency_key=f"commitment:{commitment.pk}:confirm",
+            recipient_name=name,
+        )
+    ]
