@@ -1,0 +1,1218 @@
+"""The demo campaign: a synthetic town with its turf, volunteers, shifts and conversations.
+
+Every section draws from its own fixed seed and finds its rows again by stable
+keys (slug, username, address, turf and shift names, visit client ids), so a
+second build creates nothing and a section that is missing is filled in alone.
+"""
+
+import functools
+import hashlib
+import hmac
+import math
+import random
+import unicodedata
+import uuid
+from base64 import urlsafe_b64encode
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from canvass.models import Campaign, Membership, Shift, ShiftSignup, Volunteer
+from conversations.models import Channel, Commitment, Reminder, StoryNote, Visit
+from conversations.services import quiet_until, reminder_create
+from turf.models import Assignment, Household, Person, Turf, TurfStop
+from turf.services import MAX_LINK_LIFE, assignment_create, assignment_link
+
+SEED = "porchlight-demo-1"
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "porchlight-demo"
+VISIT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "porchlight:demo:visits")
+
+CAMPAIGN = {
+    "name": "Riverside Tenants Campaign",
+    "timezone": "America/Chicago",
+    "rating_question": (
+        "On a scale of 0 to 10, how do you feel about capping yearly rent increases "
+        "in Riverside at 5%?"
+    ),
+    "scale_labels": {"0": "Strongly against", "5": "Not sure", "10": "Strongly for"},
+    "story_themes": [
+        "Rent going up",
+        "Repairs and landlords",
+        "Being pushed out",
+        "Work and wages",
+        "Family",
+        "Health",
+        "Feeling judged",
+        "Faith",
+        "Neighbors and community",
+        "A loved one affected",
+    ],
+    "commitment_kinds": [
+        {"code": "meeting", "label": "Come to a tenants' meeting"},
+        {"code": "volunteer_shift", "label": "Knock doors with us"},
+        {"code": "council_hearing", "label": "Speak at the council hearing"},
+        {"code": "vote_plan", "label": "Make a vote plan"},
+        {"code": "follow_up", "label": "Talk again"},
+    ],
+    "sender_name": "the Riverside Tenants Union",
+}
+STAFF = [
+    # username, first, last, email, role, is_superuser
+    ("organizer", "Jordan", "Ellis", "organizer@example.org", Membership.Role.ORGANIZER, True),
+    ("fieldlead", "Sam", "Okafor", "fieldlead@example.org", Membership.Role.FIELD_LEAD, False),
+]
+
+# --- The town ---------------------------------------------------------------
+# Named streets run west–east (listed south to north), numbered avenues run
+# south–north (listed west to east). House numbers count blocks from the
+# southwest corner, so "412 Cedar St" lies between 4th and 5th Ave.
+CITY, STATE, ZIP_CODE = "Riverside", "IL", "61550"
+TOWN_CENTER = (40.8123, -89.1687)
+STREETS = [f"{name} St" for name in "Oak Maple Elm Cedar Walnut Chestnut Hickory".split()]
+STREETS += ["Locust St", "Sycamore St", "Willow St"]
+AVENUES = [f"{n} Ave" for n in "1st 2nd 3rd 4th 5th 6th 7th 8th 9th".split()]
+BLOCK_WIDTH_M = 160  # avenue to avenue
+BLOCK_DEPTH_M = 110  # street to street
+SETBACK_M = 14
+APARTMENT_BUILDINGS = 12
+TURF_COLUMNS = 4  # two avenue blocks each
+TURF_ROWS = 2  # five streets each
+
+# Only 555-0100…0199 is set aside for fiction; phonenumbers accepts it as valid in
+# every area code. Area codes of Illinois and its Central-time neighbours, so
+# quiet hours computed from the number match the campaign's zone.
+AREA_CODES = [309, 217, 815, 779, 618, 312, 773, 872, 630, 331, 708, 847, 224, 447, 464]
+AREA_CODES += [314, 636, 573, 417, 660, 816, 319, 515, 563, 641, 712, 262, 414, 608, 715, 920]
+
+FIRST_NAMES = """James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William
+Barbara Richard Susan Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy
+Matthew Betty Anthony Sandra Mark Ashley Donald Kimberly Steven Emily Andrew Donna Joshua
+Michelle Kenneth Carol Kevin Amanda Brian Melissa George Deborah Timothy Stephanie Ronald Rebecca
+Jason Sharon Jeffrey Laura Ryan Cynthia Jacob Amy Gary Kathleen Nicholas Angela Eric Shirley
+Jonathan Brenda Larry Emma Justin Pamela Scott Nicole Brandon Ruth Tyler Samantha Aaron Katherine
+Jose Christine Adam Debra Nathan Rachel Henry Carolyn Zachary Janet Kyle Maria Noah Olivia
+Tremaine Latoya DeShawn Imani Malik Keisha Terrence Aaliyah Darnell Shanice Mei Wei Minh Linh
+Hao Anh Priya Ravi Aisha Omar Fatima Yusuf Hyun Ji-woo Tenzin Nadia Dmitri Olga""".split()
+LAST_NAMES = """Smith Johnson Williams Brown Jones Miller Davis Wilson Anderson Taylor Thomas Moore
+Martin Jackson Thompson White Harris Clark Lewis Robinson Walker Young Allen King Wright Scott
+Hill Green Adams Baker Nelson Carter Mitchell Roberts Turner Phillips Campbell Parker Evans
+Edwards Collins Stewart Morris Murphy Cook Rogers Morgan Peterson Cooper Reed Bailey Bell Kelly
+Howard Ward Cox Richardson Wood Watson Brooks Bennett Gray James Hughes Price Sanders Myers Long
+Ross Foster Powell Jenkins Perry Russell Sullivan Fisher Henderson Coleman Simmons Patterson
+Jordan Reynolds Hamilton Graham Wallace Freeman Schultz Meyer Kowalski Novak Lindqvist Olsen
+Nguyen Tran Pham Le Chen Wang Liu Kim Park Patel Shah Khan Ali Haddad Mensah Okafor Abebe""".split()
+HISPANIC_FIRST = """Juan Maria Luis Ana Carlos Rosa Miguel Carmen Jorge Lucia Alejandro Sofia
+Ricardo Gabriela Fernando Elena Javier Isabel Marisol Hector Yesenia Raul""".split()
+HISPANIC_LAST = """Garcia Rodriguez Martinez Hernandez Lopez Gonzalez Perez Sanchez Ramirez Torres
+Flores Rivera Gomez Diaz Cruz Morales Reyes Ortiz Gutierrez Chavez Ramos Vargas Castillo
+Mendoza Delgado""".split()
+
+# --- The people who knock ---------------------------------------------------
+VOLUNTEERS = [
+    ("Dana", "Whitfield", "en"),
+    ("Marcus", "Bell", "en"),
+    ("Priya", "Raman", "en"),
+    ("Luis", "Ortega", "es"),
+    ("Grace", "Kim", "en"),
+    ("Tom", "Novak", "en"),
+    ("Ana", "Flores", "es"),
+    ("Keisha", "Morgan", "en"),
+    ("Ben", "Adler", "en"),
+    ("Rosa", "Delgado", "es"),
+    ("Hannah", "Lindqvist", "en"),
+    ("Omar", "Haddad", "en"),
+]
+LIBRARY = "Riverside Public Library, 300 Elm St"
+# name, days from today, local start (None: the shift running now), hours, place, capacity
+SHIFTS = [
+    ("Kickoff canvass", -6, time(10), 3, LIBRARY, 12),
+    ("Flea market table", -4, time(9), 4, "Riverside Flea Market, county fairgrounds", 4),
+    ("Weeknight doors", -3, time(17), 3, "Laundromat lot, 5th Ave & Maple St", 8),
+    ("Neighborhood canvass", 0, None, 3, LIBRARY, 10),
+    ("Weekend canvass", 2, time(10), 3, LIBRARY, 12),
+    ("Apartment blitz", 4, time(17, 30), 2.5, "Community room, 420 Chestnut St", 8),
+    ("Canvass before the council hearing", 7, time(10), 3, LIBRARY, 12),
+]
+Signup = ShiftSignup.Status
+# shift name: {status: volunteer indexes}
+SIGNUPS = {
+    "Kickoff canvass": {Signup.ATTENDED: [0, 1, 2, 7], Signup.NO_SHOW: [3]},
+    "Flea market table": {Signup.ATTENDED: [6, 8]},
+    "Weeknight doors": {Signup.ATTENDED: [3, 4, 5], Signup.CANCELLED: [9]},
+    "Neighborhood canvass": {Signup.ATTENDED: [0, 2, 4, 5, 7], Signup.CANCELLED: [10]},
+    "Weekend canvass": {Signup.CONFIRMED: [0, 3], Signup.SIGNED_UP: [1, 6, 8, 11]},
+    "Apartment blitz": {Signup.CONFIRMED: [2], Signup.SIGNED_UP: [4, 9, 10]},
+    "Canvass before the council hearing": {Signup.CONFIRMED: [11], Signup.SIGNED_UP: [0, 5, 7]},
+}
+CURRENT_SHIFT = "Neighborhood canvass"
+EVENT_SHIFT = "Flea market table"
+# shift name, turf index, volunteer indexes. The first assignment of the current
+# shift is the link the command prints.
+ASSIGNMENTS = [
+    ("Kickoff canvass", 0, [0, 1]),
+    ("Kickoff canvass", 1, [2, 7]),
+    ("Weeknight doors", 2, [3, 4]),
+    ("Weeknight doors", 3, [5]),
+    (CURRENT_SHIFT, 4, [2]),
+    (CURRENT_SHIFT, 0, [0]),
+    (CURRENT_SHIFT, 5, [4, 5]),
+    (CURRENT_SHIFT, 6, [7]),
+]
+
+# --- What happens at the door -----------------------------------------------
+Outcome = Visit.Outcome
+OUTCOMES = [
+    (Outcome.NOT_HOME, 45, (2, 4)),
+    (Outcome.CONVERSATION, 27, (11, 20)),
+    (Outcome.REFUSED, 12, (1, 3)),
+    (Outcome.COME_BACK, 8, (1, 3)),
+    (Outcome.MOVED, 4, (2, 4)),
+    (Outcome.INACCESSIBLE, 4, (1, 2)),
+]
+OUTCOME_NOTES = {
+    Outcome.NOT_HOME: ["", "", "", "Left a flyer", "Dog barking, nobody came"],
+    Outcome.REFUSED: [
+        "",
+        "Not interested",
+        "Closed the door",
+        "Said they're a landlord, not today",
+    ],
+    Outcome.COME_BACK: ["Asked us to come back after 6", "Eating dinner, try the weekend"],
+    Outcome.MOVED: ["Neighbor says they moved out in the spring", "New tenant, not on our list"],
+    Outcome.INACCESSIBLE: [
+        "Locked building door",
+        "Gate locked, dog in yard",
+        "No trespassing sign",
+    ],
+    Outcome.CONVERSATION: [""],
+}
+WHY = {
+    "low": [
+        "Worried landlords will stop fixing things if they can't raise rent.",
+        "Thinks the city shouldn't tell owners what to charge.",
+        "Heard rent control backfired somewhere else.",
+    ],
+    "mid": [
+        "Likes the idea but doesn't know if it would actually help.",
+        "Rent is okay for them, but their kids can't afford to move out.",
+        "Wants to know what it does for small landlords.",
+    ],
+    "high": [
+        "Rent went up 18% last year.",
+        "Has moved three times in five years because of increases.",
+        "Everyone on the block is paying more for less.",
+    ],
+}
+# themes, sensitive, the story in the canvasser's words, values and feelings heard
+STORIES = [
+    (
+        ["Rent going up", "Work and wages"],
+        False,
+        "{first} has lived here eleven years. Rent went from $850 to $1,140 in two renewals. "
+        "Picked up Saturday shifts at the distribution center to cover it and barely sees "
+        "the kids on weekends now. Went quiet when I asked what happens if it goes up again.",
+        "Providing for family; exhaustion; fear of having to leave",
+    ),
+    (
+        ["Repairs and landlords", "Health"],
+        True,
+        "Mold in the bathroom since last winter. Their son's asthma got worse, two ER visits. "
+        "Asked the management company four times and is afraid that pushing harder means "
+        "no renewal.",
+        "Protecting their kid; feeling powerless",
+    ),
+    (
+        ["Being pushed out", "Neighbors and community"],
+        False,
+        "Three families on {first}'s floor left after the building sold and the new owner raised "
+        "everyone $300. Misses the neighbor who watched their kids after school.",
+        "Belonging; loss; anger at how fast it happened",
+    ),
+    (
+        ["Feeling judged"],
+        False,
+        "Said people assume renters don't care about the neighborhood. Told me about a letter from "
+        'the city about their yard "bringing down values". Coaches Little League at the park.',
+        "Pride; resentment at being looked down on",
+    ),
+    (
+        ["A loved one affected", "Rent going up"],
+        False,
+        "{first}'s mother lives in the senior building on Chestnut and got a 14% increase on a "
+        "fixed income. {first} now pays part of her rent and has put off fixing the car.",
+        "Duty to family; worry about their mom",
+    ),
+    (
+        ["Neighbors and community"],
+        False,
+        "Owns this duplex and rents the upstairs. Started low, worried a cap would make taxes and "
+        "repairs hard. Warmed up after my landlord story; says they've never raised their tenant "
+        "more than inflation and would back it with room for small owners.",
+        "Fairness; wanting to be a good landlord",
+    ),
+    (
+        ["Health", "Work and wages"],
+        True,
+        "Lost hours at the plant after a back injury, on short-term disability. One month behind "
+        "on rent and scared to tell the landlord.",
+        "Shame; fear; wants to stand on their own",
+    ),
+    (
+        ["Family", "Being pushed out"],
+        False,
+        "Grew up on this street and moved back to raise the kids near their grandparents. Worries "
+        "they'll be priced out before the youngest finishes at Riverside Elementary.",
+        "Roots; family; uncertainty",
+    ),
+    (
+        ["Repairs and landlords", "Feeling judged"],
+        True,
+        "The landlord told them not to call the city about the broken heat \"if you know what's "
+        "good for you\". Didn't want to say more and I didn't push. A cousin had the same thing "
+        "happen in another building.",
+        "Fear; distrust; loyalty to family",
+    ),
+    (
+        ["Faith", "Neighbors and community"],
+        False,
+        "Volunteers at the food pantry at St. Mark's and sees more families every month who say "
+        "rent is eating the grocery money. Said a home shouldn't be a luxury.",
+        "Faith; compassion; responsibility to neighbors",
+    ),
+    (
+        ["Rent going up"],
+        False,
+        "Skeptical: read that caps make owners stop building. Listened to my story about my "
+        "sister's move but stayed unsure. Wants to hear what the ordinance actually says.",
+        "Caution; wants evidence",
+    ),
+    (
+        ["Work and wages", "Family"],
+        False,
+        "Works two jobs, the school cafeteria and evenings at the gas station. Rent is more than "
+        "half of take-home. Said last year's raise went straight to the landlord.",
+        "Hard work not paying off; frustration",
+    ),
+    (
+        ["Repairs and landlords"],
+        False,
+        "Ceiling leak over the kitchen for three months; the landlord keeps saying the roofer is "
+        "coming. Showed me the buckets.",
+        "Being ignored; worn down",
+    ),
+    (
+        ["A loved one affected", "Health"],
+        True,
+        "{first}'s brother was evicted last spring after a hospital stay put him behind, and has "
+        "slept on their couch since. Teared up talking about it.",
+        "Grief; loyalty; anger",
+    ),
+    (
+        ["Neighbors and community", "Being pushed out"],
+        False,
+        "Runs the block party and knows every family on the block. Says turnover in the rentals is "
+        "changing the street; new people leave before anyone learns their names.",
+        "Community; wanting stability",
+    ),
+    (
+        ["Family"],
+        False,
+        "New parent, baby is four months old. Thinking of moving in with the in-laws to save, but "
+        "that means quitting a job they like. Said nobody had ever asked what they thought.",
+        "Hope; stress; feeling heard",
+    ),
+]
+VALUES_EXTRA = ["", "", "Laughed about our kids' schools", "Thanked me for listening"]
+
+COMMITMENT_PLANS = {
+    # kind: (weight, what, owner role)
+    "meeting": (9, "Come to the tenants' meeting at the Riverside Public Library", "organizer"),
+    "volunteer_shift": (4, "Knock doors with us", "fieldlead"),
+    "council_hearing": (3, "Speak at the city council hearing on the rent cap", "organizer"),
+    "vote_plan": (4, "Vote early at City Hall before work", "organizer"),
+    "follow_up": (5, "Talk again after reading the ordinance", "fieldlead"),
+}
+COMMITMENTS_WANTED = 25
+EVENT_CONVERSATIONS = 10
+
+
+@dataclass
+class DemoResult:
+    campaign: Campaign
+    staff: list
+    created: Counter
+    link: str = ""
+    link_assignment: Assignment | None = None
+    welcome: Reminder | None = None
+    passwords_as_built: dict = field(default_factory=dict)
+
+
+def demo_build(*, now=None):
+    """Build whatever part of the demo campaign is missing, all in one transaction.
+
+    Returns a DemoResult; `created` counts the rows made by this call (empty on a rerun).
+    """
+    now = now or timezone.now()
+    created = Counter()
+    with transaction.atomic():
+        campaign = _campaign_ensure(created=created)
+        staff, fresh = _staff_ensure(campaign=campaign, created=created)
+        _town_ensure(campaign=campaign, created=created)
+        turfs = _turfs_ensure(campaign=campaign, created=created)
+        volunteers = _volunteers_ensure(campaign=campaign, created=created)
+        shifts = _shifts_ensure(campaign=campaign, volunteers=volunteers, now=now, created=created)
+        assignments, link_token = _assignments_ensure(
+            turfs=turfs,
+            shifts=shifts,
+            volunteers=volunteers,
+            staff=staff,
+            now=now,
+            created=created,
+        )
+        _conversations_ensure(
+            campaign=campaign,
+            assignments=assignments,
+            shifts=shifts,
+            volunteers=volunteers,
+            staff=staff,
+            now=now,
+            created=created,
+        )
+        welcome = _welcome_ensure(campaign=campaign, organizer=staff[0], now=now, created=created)
+    result = DemoResult(campaign=campaign, staff=staff, created=created, welcome=welcome)
+    if link_token:
+        result.link = assignment_link(link_token)
+        result.link_assignment = (
+            Assignment.objects.for_token(link_token)
+            .select_related("turf")
+            .prefetch_related("volunteers")
+            .first()
+        )
+    for user in staff:
+        # A password someone changed since the build is theirs; only say it when it still works.
+        result.passwords_as_built[user.username] = user.username in fresh or user.check_password(
+            DEMO_PASSWORD
+        )
+    return result
+
+
+def demo_token(*, turf_name, shift_name=None):
+    """The assignment link token for a demo turf: derived, so a rerun can print it again."""
+    message = f"porchlight-demo:{turf_name}"
+    if shift_name is not None:
+        message += f":{shift_name}"
+    digest = hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).digest()
+    return urlsafe_b64encode(digest).decode().rstrip("=")[:32]
+
+
+def demo_counts(*, campaign):
+    return {
+        "households": campaign.households.count(),
+        "people": campaign.people.count(),
+        "turfs": campaign.turfs.count(),
+        "walk-list stops": TurfStop.objects.filter(turf__campaign=campaign).count(),
+        "volunteers": campaign.volunteers.count(),
+        "shifts": campaign.shifts.count(),
+        "sign-ups": ShiftSignup.objects.filter(shift__campaign=campaign).count(),
+        "assignments": Assignment.objects.filter(turf__campaign=campaign).count(),
+        "visits": campaign.visits.count(),
+        "story notes": StoryNote.objects.filter(visit__campaign=campaign).count(),
+        "commitments": campaign.commitments.count(),
+        "reminders": campaign.reminders.count(),
+    }
+
+
+def demo_report_lines(*, result, quiet=False, seconds=None):
+    """What the command prints: where to go and how to get in, then what was built."""
+    site = settings.SITE_URL
+    organizer, field_lead = result.staff
+    lines = [f"Porchlight demo: {result.campaign.name}", f"Open:        {site}/"]
+
+    def login(user, extra=""):
+        if result.passwords_as_built.get(user.username):
+            return f"{user.username} / {DEMO_PASSWORD}{extra}"
+        return f"{user.username} (password changed since the demo was built){extra}"
+
+    lines.append(f"Organizer:   {login(organizer, '   (also a Django admin superuser)')}")
+    lines.append(f"Field lead:  {login(field_lead)}")
+    lines.append(f"Admin:       {site}/admin/")
+    assignment = result.link_assignment
+    if assignment is None:
+        lines.append(
+            "Volunteer link: none. The demo's links were made with another SECRET_KEY; "
+            "make a new assignment in the admin."
+        )
+    else:
+        walkers = " & ".join(str(v) for v in assignment.volunteers.all())
+        lines.append(f"Volunteer link: {result.link}")
+        state = "" if assignment.is_live else ", ended: revoked or expired"
+        lines.append(f"                ({assignment.turf.name}, walked by {walkers}{state})")
+    if quiet:
+        return lines
+
+    welcome = result.welcome
+    tz = result.campaign.tz
+    if welcome is not None and welcome.status == Reminder.Status.PENDING:
+        local = timezone.localtime(welcome.send_at, tz)
+        resume = quiet_until(result.campaign, local)
+        due = f"{local:%H:%M} ({tz.key})"
+        if resume is not None:
+            due += f", held for quiet hours until {resume:%a %H:%M}"
+        lines.append(
+            f"Welcome email to {welcome.to}: due {due}. With the worker running it lands in "
+            f"{settings.OUTBOX_DIR / 'email.log'}"
+        )
+    elif welcome is not None:
+        lines.append(f"Welcome email to {welcome.to}: {welcome.get_status_display().lower()}.")
+
+    counts = demo_counts(campaign=result.campaign)
+    summary = ", ".join(f"{n:,} {label}" for label, n in counts.items())
+    lines.append("")
+    if any(result.created.values()):
+        took = f" in {seconds:.1f} s" if seconds is not None else ""
+        lines.append(f"Built{took}: {summary}.")
+    else:
+        lines.append(f"Already built, nothing changed: {summary}.")
+    return lines
+
+
+# --- Sections ---------------------------------------------------------------
+
+
+def _rng(section):
+    # A string seed is hashed the same way on every run and platform.
+    return random.Random(f"{SEED}:{section}")
+
+
+def _campaign_ensure(*, created):
+    campaign, was_created = Campaign.objects.get_or_create(slug=DEMO_SLUG, defaults=CAMPAIGN)
+    created["campaign"] += was_created
+    return campaign
+
+
+def _staff_ensure(*, campaign, created):
+    """The organizer and the field lead; returns them and the usernames made just now.
+
+    An existing user is left as it is: a rerun never resets a password.
+    """
+    User = get_user_model()
+    staff, fresh = [], set()
+    for username, first, last, email, role, superuser in STAFF:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(
+                username=username,
+                first_name=first,
+                last_name=last,
+                email=email,
+                is_staff=True,
+                is_superuser=superuser,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            created["users"] += 1
+            fresh.add(username)
+        _, was_created = Membership.objects.get_or_create(
+            user=user, campaign=campaign, defaults={"role": role}
+        )
+        created["memberships"] += was_created
+        staff.append(user)
+    return staff, fresh
+
+
+def _town_ensure(*, campaign, created):
+    if campaign.households.exists():
+        return
+    rng = _rng("town")
+    lots = _town_lots(rng)
+    households = Household.objects.bulk_create(
+        [
+            Household(
+                campaign=campaign,
+                house_number=str(lot["number"]),
+                street=lot["street"],
+                unit=lot["unit"],
+                city=CITY,
+                state=STATE,
+                zip_code=ZIP_CODE,
+                address_key=_address_key(lot["number"], lot["street"], lot["unit"]),
+                lat=lot["lat"],
+                lng=lot["lng"],
+                precinct=lot["precinct"],
+            )
+            for lot in lots
+        ],
+        batch_size=500,
+    )
+    people = _town_people(rng, campaign=campaign, households=households, lots=lots)
+    Person.objects.bulk_create(people, batch_size=500)
+    created["households"] += len(households)
+    created["people"] += len(people)
+
+
+def _turfs_ensure(*, campaign, created):
+    names = [_turf_name(index) for index in range(TURF_COLUMNS * TURF_ROWS)]
+    existing = {turf.name: turf for turf in campaign.turfs.filter(name__in=names)}
+    missing = [name for name in names if name not in existing]
+    if missing:
+        slots = defaultdict(list)
+        addresses = campaign.households.values_list("pk", "street", "house_number", "unit")
+        for pk, street, number, unit in addresses:
+            slot = _turf_slot(street, number, unit)
+            if slot is not None:
+                slots[slot[0]].append((slot[1], pk))
+        stops = []
+        for name in missing:
+            turf = Turf.objects.create(campaign=campaign, name=name)
+            existing[name] = turf
+            walk = sorted(slots[names.index(name)])
+            stops += [
+                TurfStop(turf=turf, household_id=pk, position=position)
+                for position, (_, pk) in enumerate(walk)
+            ]
+        TurfStop.objects.bulk_create(stops, batch_size=1000)
+        created["turfs"] += len(missing)
+        created["walk-list stops"] += len(stops)
+    return [existing[name] for name in names]
+
+
+def _volunteers_ensure(*, campaign, created):
+    phones = _phone_pool()
+    volunteers = []
+    for index, (first, last, language) in enumerate(VOLUNTEERS):
+        volunteer = campaign.volunteers.filter(first_name=first, last_name=last).first()
+        if volunteer is None:
+            volunteer = Volunteer.objects.create(
+                campaign=campaign,
+                first_name=first,
+                last_name=last,
+                # The first numbers of the pool are kept for volunteers, see _town_people.
+                phone=phones[index],
+                email=f"{_ascii(first)}.{_ascii(last)}@example.org".lower(),
+                language=language,
+            )
+            created["volunteers"] += 1
+        volunteers.append(volunteer)
+    return volunteers
+
+
+def _shifts_ensure(*, campaign, volunteers, now, created):
+    tz = campaign.tz
+    today = timezone.localtime(now, tz).date()
+    shifts = {}
+    for name, days, start, hours, place, capacity in SHIFTS:
+        shift = campaign.shifts.filter(name=name).first()
+        if shift is None:
+            if start is None:
+                # Started an hour or two ago, so the door screen has visits and doors left.
+                local_now = timezone.localtime(now, tz)
+                starts_at = local_now.replace(minute=0, second=0, microsecond=0) - timedelta(
+                    hours=1
+                )
+            else:
+                starts_at = datetime.combine(today + timedelta(days=days), start, tzinfo=tz)
+            shift = Shift.objects.create(
+                campaign=campaign,
+                name=name,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=hours),
+                place=place,
+                capacity=capacity,
+            )
+            signups = ShiftSignup.objects.bulk_create(
+                ShiftSignup(shift=shift, volunteer=volunteers[index], status=status)
+                for status, indexes in SIGNUPS[name].items()
+                for index in indexes
+            )
+            created["shifts"] += 1
+            created["sign-ups"] += len(signups)
+        shifts[name] = shift
+    return shifts
+
+
+def _assignments_ensure(*, turfs, shifts, volunteers, staff, now, created):
+    """The demo's assignments; returns them in ASSIGNMENTS order and the token to print."""
+    assignments = []
+    link_token = None
+    for shift_name, turf_index, walker_indexes in ASSIGNMENTS:
+        turf, shift = turfs[turf_index], shifts[shift_name]
+        current = shift_name == CURRENT_SHIFT
+        token = demo_token(turf_name=turf.name, shift_name=None if current else shift_name)
+        if current and link_token is None:
+            link_token = token
+        # Found by turf and shift, not token, so a changed SECRET_KEY adds no second copy.
+        assignment = Assignment.objects.filter(turf=turf, shift=shift).order_by("pk").first()
+        if assignment is None:
+            assignment, _ = assignment_create(
+                turf=turf,
+                volunteers=[volunteers[i] for i in walker_indexes],
+                shift=shift,
+                # The demo is started again on later days; its printed link should still open.
+                expires_at=now + MAX_LINK_LIFE if current else None,
+                created_by=staff[0],
+                token=token,
+            )
+            created["assignments"] += 1
+        assignments.append(assignment)
+    return assignments, link_token
+
+
+def _conversations_ensure(*, campaign, assignments, shifts, volunteers, staff, now, created):
+    plans = _visit_plans(
+        campaign=campaign, assignments=assignments, shifts=shifts, volunteers=volunteers
+    )
+    seen = set(
+        Visit.objects.filter(client_id__in=[p["client_id"] for p in plans]).values_list(
+            "client_id", flat=True
+        )
+    )
+    plans = [p for p in plans if p["client_id"] not in seen]
+    if not plans:
+        return
+
+    walk_ins = [p for p in plans if p["new_person"] is not None]
+    new_people = Person.objects.bulk_create(
+        Person(campaign=campaign, **p["new_person"]) for p in walk_ins
+    )
+    for plan, person in zip(walk_ins, new_people, strict=True):
+        plan["person"] = person
+    created["people"] += len(new_people)
+
+    visits = Visit.objects.bulk_create(
+        Visit(
+            client_id=p["client_id"],
+            campaign=campaign,
+            assignment=p["assignment"],
+            household_id=p["household_id"],
+            person=p["person"],
+            volunteer=p["volunteer"],
+            outcome=p["outcome"],
+            note=p["note"],
+            place=p["place"],
+            happened_at=p["happened_at"],
+            received_at=min(p["received_at"], now),
+        )
+        for p in plans
+    )
+    for plan, visit in zip(plans, visits, strict=True):
+        plan["visit"] = visit
+    talks = [p for p in plans if p["story"] is not None]
+    StoryNote.objects.bulk_create(StoryNote(visit=p["visit"], **p["story"]) for p in talks)
+    created["visits"] += len(visits)
+    created["story notes"] += len(talks)
+    _commitments_create(
+        campaign=campaign, talks=talks, shifts=shifts, staff=staff, now=now, created=created
+    )
+
+
+def _welcome_ensure(*, campaign, organizer, now, created):
+    existing = Reminder.objects.filter(idempotency_key="demo:welcome").first()
+    if existing is not None:
+        return existing
+    reminder = reminder_create(
+        campaign=campaign,
+        channel=Channel.EMAIL,
+        to=organizer.email or "organizer@example.org",
+        subject="Welcome to Porchlight: your first reminder arrived",
+        body=(
+            f"Hello {organizer.first_name or organizer.username},\n\n"
+            "This email came through Porchlight's outbox, the same way every follow-up does. "
+            "When the demo was built it wrote a row in the Reminder table, due two minutes "
+            "later. Celery beat found it due, a worker claimed it and sent it; had it fallen "
+            "in quiet hours, it would have waited for the morning.\n\n"
+            "The texts and emails people agreed to at the door travel this way too: see "
+            f"Reminders in the admin, {settings.SITE_URL}/admin/conversations/reminder/\n\n"
+            f"{campaign.sender_name or campaign.name}"
+        ),
+        # Two minutes: long enough to open the outbox and watch it arrive.
+        send_at=now + timedelta(minutes=2),
+        idempotency_key="demo:welcome",
+        recipient_kind=Reminder.Recipient.OWNER,
+        recipient_name=organizer.get_full_name(),
+    )
+    created["reminders"] += 1
+    return reminder
+
+
+# --- The town, generated ----------------------------------------------------
+
+
+def _town_lots(rng):
+    """Every address in town: houses along both sides of each block, some apartment buildings."""
+    metres_per_lat = 111_320
+    metres_per_lng = metres_per_lat * math.cos(math.radians(TOWN_CENTER[0]))
+    width = (len(AVENUES) - 1) * BLOCK_WIDTH_M
+    depth = (len(STREETS) - 1) * BLOCK_DEPTH_M
+    origin_lat = TOWN_CENTER[0] - depth / 2 / metres_per_lat
+    origin_lng = TOWN_CENTER[1] - width / 2 / metres_per_lng
+
+    def place(x, y):
+        x += rng.uniform(-1.5, 1.5)
+        y += rng.uniform(-1.5, 1.5)
+        # Six precincts: three across, two up.
+        column = min(2, max(0, int(x / (width / 3))))
+        row = 0 if y < depth / 2 else 1
+        return {
+            "lat": round(origin_lat + y / metres_per_lat, 6),
+            "lng": round(origin_lng + x / metres_per_lng, 6),
+            "precinct": f"Riverside {row * 3 + column + 1}",
+        }
+
+    lots = []
+
+    def add(street, number, spot, unit=""):
+        lots.append({"street": street, "number": number, "unit": unit, **spot})
+
+    # Apartment buildings stand near the middle of town.
+    faces = [(j, b, odd) for j in range(2, 8) for b in range(2, 6) for odd in (True, False)]
+    sites = set(rng.sample(faces, APARTMENT_BUILDINGS))
+    for j, street in enumerate(STREETS):
+        for b in range(len(AVENUES) - 1):
+            for odd in (True, False):  # odd numbers on the north side
+                count = rng.randint(7, 11)
+                spots = [
+                    0.1 + 0.8 * (i + 0.5) / count + rng.uniform(-0.01, 0.01) for i in range(count)
+                ]
+                building = rng.randrange(count - 1) if (j, b, odd) in sites else None
+                y = j * BLOCK_DEPTH_M + (SETBACK_M if odd else -SETBACK_M)
+                i = 0
+                while i < count:
+                    number = 100 * (b + 1) + 2 * int(spots[i] * 49) + odd
+                    if i == building:  # on two lots
+                        spot = place((b + (spots[i] + spots[i + 1]) / 2) * BLOCK_WIDTH_M, y)
+                        floors, per_floor = rng.randint(2, 4), rng.randint(3, 6)
+                        for floor in range(1, floors + 1):
+                            for letter in "ABCDEF"[:per_floor]:
+                                add(street, number, spot, unit=f"Apt {floor}{letter}")
+                        i += 2
+                    else:
+                        add(street, number, place((b + spots[i]) * BLOCK_WIDTH_M, y))
+                        i += 1
+    for a, avenue in enumerate(AVENUES):
+        for r in range(len(STREETS) - 1):
+            for odd in (True, False):  # odd numbers on the west side
+                count = rng.randint(2, 3)
+                x = a * BLOCK_WIDTH_M + (-SETBACK_M if odd else SETBACK_M)
+                for i in range(count):
+                    t = 0.25 + 0.5 * (i + 0.5) / count
+                    add(
+                        avenue,
+                        100 * (r + 1) + 2 * int(t * 49) + odd,
+                        place(x, (r + t) * BLOCK_DEPTH_M),
+                    )
+    return lots
+
+
+def _town_people(rng, *, campaign, households, lots):
+    phones = iter(_phone_pool()[len(VOLUNTEERS) :])
+    people = []
+    for household, lot in zip(households, lots, strict=True):
+        weights = [62, 29, 7, 2] if lot["unit"] else [44, 36, 13, 7]
+        size = rng.choices([1, 2, 3, 4], weights)[0]
+        hispanic = rng.random() < 0.14
+        family = rng.choice(HISPANIC_LAST if hispanic else LAST_NAMES)
+        for member in range(size):
+            last = family if member == 0 or rng.random() < 0.75 else rng.choice(LAST_NAMES)
+            first = rng.choice(HISPANIC_FIRST if hispanic else FIRST_NAMES)
+            phone = next(phones, "") if rng.random() < 0.45 else ""
+            email = ""
+            if rng.random() < 0.25:
+                email = f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 99)}@example.com".lower()
+            people.append(
+                Person(
+                    campaign=campaign,
+                    household=household,
+                    first_name=first,
+                    last_name=last,
+                    phone=phone,
+                    email=email,
+                    language="es" if hispanic and rng.random() < 0.55 else "en",
+                    do_not_contact=rng.random() < 0.01,
+                )
+            )
+    # Voter-file ids, unique; renters who never registered have none.
+    ids = rng.sample(range(10_000_000, 100_000_000), len(people))
+    for person, voter_id in zip(people, ids, strict=True):
+        if rng.random() < 0.85:
+            person.external_id = str(voter_id)
+    return people
+
+
+@functools.cache
+def _phone_pool():
+    """Fictional numbers in a fixed shuffled order; volunteers take the first ones."""
+    numbers = []
+    for area in AREA_CODES:
+        for line in range(100, 200):
+            e164 = f"+1{area}5550{line}"
+            if phonenumbers.is_valid_number(phonenumbers.parse(e164)):
+                numbers.append(e164)
+    _rng("phones").shuffle(numbers)
+    return tuple(numbers)
+
+
+def _address_key(number, street, unit):
+    raw = f"{number} {street} {unit} {CITY} {ZIP_CODE}".lower()
+    return " ".join("".join(c if c.isalnum() else " " for c in raw).split())
+
+
+def _ascii(text):
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().replace(" ", "")
+
+
+def _turf_name(index):
+    row, column = divmod(index, TURF_COLUMNS)
+    south, north = STREETS[row * 5].removesuffix(" St"), STREETS[row * 5 + 4]
+    west, east = AVENUES[column * 2].removesuffix(" Ave"), AVENUES[column * 2 + 2]
+    return f"Turf {index + 1} · {south}–{north} · {west}–{east}"
+
+
+def _turf_slot(street, house_number, unit):
+    """(turf index, walk-order key) for a demo address, None for any other.
+
+    A walk goes block by block: up one side of the street by house number, then
+    back down the other, apartment units of a building together.
+    """
+    try:
+        number = int(house_number)
+    except ValueError:
+        return None
+    odd = number % 2 == 1
+    block = number // 100 - 1
+    side = (0, number) if odd else (1, -number)
+    if street in STREETS:
+        j = STREETS.index(street)
+        column, row = block, j // 5
+        key = (0, j, block, *side, unit)
+    elif street in AVENUES:
+        a = AVENUES.index(street)
+        # A turf's edge runs down the middle of an avenue: each side goes with its own block.
+        column, row = min(max(a - 1 if odd else a, 0), len(AVENUES) - 2), min(block // 5, 1)
+        key = (1, a, block, *side, unit)
+    else:
+        return None
+    if not (0 <= block < 9 and 0 <= column < TURF_COLUMNS * 2):
+        return None
+    return row * TURF_COLUMNS + column // 2, key
+
+
+# --- Visits and what follows ------------------------------------------------
+
+
+def _visit_plans(*, campaign, assignments, shifts, volunteers):
+    """Every demo visit as a dict, in a fixed order with fixed client ids.
+
+    Depends only on the town and the shift times stored in the database, never on
+    the clock, so a later run plans the same visits and finds them all recorded.
+    """
+    turf_ids = {a.turf_id for a in assignments}
+    stops = defaultdict(list)
+    for stop in TurfStop.objects.filter(turf_id__in=turf_ids).order_by("turf_id", "position"):
+        stops[stop.turf_id].append(stop.household_id)
+    residents = defaultdict(list)
+    for person in Person.objects.filter(household__stops__turf_id__in=turf_ids).order_by("pk"):
+        residents[person.household_id].append(person)
+    walkers = {a.pk: list(a.volunteers.order_by("pk")) for a in assignments}
+
+    plans = []
+    reached = Counter()  # how far down each walk list the earlier shifts got
+    for index, ((shift_name, _, _), assignment) in enumerate(
+        zip(ASSIGNMENTS, assignments, strict=True)
+    ):
+        shift = shifts[shift_name]
+        # The walk's timeline draws from its own stream and the people at each door from
+        # another, so an edited person never lengthens a walk into new visits on a rerun.
+        rng = _rng(f"walk:{index}")
+        if shift_name == CURRENT_SHIFT:
+            # Only its first hour: the build may run minutes after the shift began.
+            start, end = (
+                shift.starts_at + timedelta(minutes=8),
+                shift.starts_at + timedelta(hours=1),
+            )
+        else:
+            start, end = (
+                shift.starts_at + timedelta(minutes=15),
+                shift.ends_at - timedelta(minutes=10),
+            )
+        doors = stops[assignment.turf_id]
+        t = start
+        n = 0
+        while t < end and reached[assignment.turf_id] < len(doors):
+            household_id = doors[reached[assignment.turf_id]]
+            reached[assignment.turf_id] += 1
+            outcome, _, (low, high) = rng.choices(OUTCOMES, [o[1] for o in OUTCOMES])[0]
+            volunteer = rng.choice(walkers[assignment.pk])
+            key = f"walk:{index}:{n}"
+            door_rng = _rng(key)
+            person = None
+            if outcome == Outcome.CONVERSATION:
+                people = [p for p in residents[household_id] if not p.do_not_contact]
+                if people:
+                    person = door_rng.choice(people)
+                else:
+                    outcome = Outcome.NOT_HOME
+            plans.append(
+                _visit_plan(
+                    door_rng,
+                    key=key,
+                    campaign=campaign,
+                    assignment=assignment,
+                    household_id=household_id,
+                    person=person,
+                    volunteer=volunteer,
+                    outcome=outcome,
+                    at=t,
+                )
+            )
+            n += 1
+            t += timedelta(minutes=rng.uniform(low, high) + rng.uniform(0.5, 1.5))
+
+    # Conversations at the flea-market table: no door, the person added on the spot.
+    event = shifts[EVENT_SHIFT]
+    rng = _rng("event")
+    table = [volunteers[i] for i in SIGNUPS[EVENT_SHIFT][Signup.ATTENDED]]
+    for n in range(EVENT_CONVERSATIONS):
+        hispanic = rng.random() < 0.3
+        first = rng.choice(HISPANIC_FIRST if hispanic else FIRST_NAMES)
+        walk_in = {
+            "household": None,
+            "first_name": first,
+            "last_name": rng.choice(HISPANIC_LAST if hispanic else LAST_NAMES),
+            "language": "es" if hispanic else "en",
+        }
+        at = event.starts_at + timedelta(minutes=15 + n * 22 + rng.uniform(0, 8))
+        plan = _visit_plan(
+            rng,
+            key=f"event:{n}",
+            campaign=campaign,
+            assignment=None,
+            household_id=None,
+            person=None,
+            volunteer=rng.choice(table),
+            outcome=Outcome.CONVERSATION,
+            at=at,
+            first_name=first,
+        )
+        plan["new_person"] = walk_in
+        plan["place"] = event.place
+        plans.append(plan)
+    return plans
+
+
+def _visit_plan(
+    rng, *, key, campaign, assignment, household_id, person, volunteer, outcome, at, first_name=None
+):
+    delay = rng.uniform(3, 90)
+    if rng.random() < 0.1:  # saved on the phone with no signal, synced a little later
+        delay += rng.uniform(600, 2400)
+    story = None
+    if outcome == Outcome.CONVERSATION:
+        story = _story_note(rng, campaign=campaign, first=first_name or person.first_name)
+    return {
+        "client_id": uuid.uuid5(VISIT_NAMESPACE, key),
+        "assignment": assignment,
+        "household_id": household_id,
+        "person": person,
+        "new_person": None,
+        "volunteer": volunteer,
+        "outcome": outcome,
+        "note": rng.choice(OUTCOME_NOTES[outcome]),
+        "place": "",
+        "happened_at": at,
+        "received_at": at + timedelta(seconds=delay),
+        "story": story,
+    }
+
+
+def _story_note(rng, *, campaign, first):
+    themes, sensitive, story, values = rng.choice(STORIES)
+    before = rng.choices(range(11), [3, 2, 3, 4, 4, 8, 6, 6, 5, 4, 5])[0]
+    after = None
+    if rng.random() < 0.9:  # some conversations end before the second rating
+        after = min(10, max(0, before + rng.choices([-1, 0, 1, 2, 3], [1, 4, 4, 3, 1])[0]))
+    bucket = "low" if before <= 3 else "mid" if before <= 6 else "high"
+    extra = rng.choice(VALUES_EXTRA)
+    return {
+        "rating_before": before,
+        "rating_after": after,
+        "why": rng.choice(WHY[bucket]),
+        "themes": [t for t in themes if t in campaign.story_themes],
+        "story": story.format(first=first),
+        "canvasser_shared_story": rng.random() < 0.7,
+        "values_feelings": f"{values}; {extra.lower()}" if extra else values,
+        "sensitive": sensitive,
+        "self_rating": rng.randint(4, 9),
+    }
+
+
+def _commitments_create(*, campaign, talks, shifts, staff, now, created):
+    rng = _rng("commitments")
+    tz = campaign.tz
+    owners = {"organizer": staff[0], "fieldlead": staff[1]}
+    base = timezone.localtime(shifts[CURRENT_SHIFT].starts_at, tz).date()
+    upcoming = sorted(
+        (s for s in shifts.values() if timezone.localtime(s.starts_at, tz).date() > base),
+        key=lambda s: s.starts_at,
+    )
+    labels = {kind["code"]: kind["label"] for kind in campaign.commitment_kinds}
+    extra_phones = iter(reversed(_phone_pool()))
+    kinds = [k for k in COMMITMENT_PLANS if k in labels and (upcoming or k != "volunteer_shift")]
+    weights = [COMMITMENT_PLANS[k][0] for k in kinds]
+
+    chosen = rng.sample(talks, min(COMMITMENTS_WANTED, len(talks)))
+    chosen.sort(key=lambda p: p["happened_at"])
+    commitments = []
+    for plan in chosen:
+        person = plan["person"]
+        kind = rng.choices(kinds, weights)[0]
+        _, what, owner_role = COMMITMENT_PLANS[kind]
+        if kind == "meeting":
+            when = _next_weekday(base + timedelta(days=2), 3, time(18, 30), tz)  # a Thursday
+        elif kind == "council_hearing":
+            when = _next_weekday(base + timedelta(days=5), 1, time(19), tz)  # a Tuesday
+        elif kind == "vote_plan":
+            when = datetime.combine(base + timedelta(days=8), time(7, 30), tzinfo=tz)
+        elif kind == "follow_up":
+            when = datetime.combine(base + timedelta(days=3), time(18), tzinfo=tz)
+        else:
+            shift = rng.choice(upcoming)
+            when, what = shift.starts_at, f"{what}: {shift.name}"
+        if rng.random() < 0.2:  # owners are not strictly by kind
+            owner_role = "fieldlead" if owner_role == "organizer" else "organizer"
+        # Consent is given at the door, with the number or address to use.
+        if person.phone or not person.email:
+            channel = Channel.SMS
+            if not person.phone:
+                person.phone = next(extra_phones)
+        else:
+            channel = Channel.EMAIL
+        person.contact_consent = True
+        person.save(update_fields=["phone", "contact_consent"])
+        commitments.append(
+            Commitment(
+                campaign=campaign,
+                visit=plan["visit"],
+                person=person,
+                kind=kind,
+                what=what,
+                when=when,
+                owner=owners[owner_role],
+                channel=channel,
+                phone=person.phone if channel == Channel.SMS else "",
+                email=person.email if channel == Channel.EMAIL else "",
+                created_at=plan["happened_at"],
+            )
+        )
+    Commitment.objects.bulk_create(commitments)
+    created["commitments"] += len(commitments)
+    for commitment, plan in zip(commitments, chosen, strict=True):
+        created["reminders"] += _commitment_reminders(
+            campaign=campaign,
+            commitment=commitment,
+            label=labels[commitment.kind],
+            canvasser=plan["volunteer"],
+            now=now,
+        )
+
+
+def _commitment_reminders(*, campaign, commitment, label, canvasser, now):
+    """A confirmation four days out and one the day before, both naming the pledge, then the
+    owner's check whether it was kept. Returns how many were written.
+
+    Three at most: more than that does harm. Only future ones are written, so the
+    build itself never sends anything.
+    """
+    tz = campaign.tz
+    person, owner = commitment.person, commitment.owner
+    when = timezone.localtime(commitment.when, tz)
+    when_text = _when_text(when)
+    what = commitment.what[0].lower() + commitment.what[1:]
+    sender = campaign.sender_name or campaign.name
+    admin = settings.SITE_URL + reverse(
+        "admin:conversations_commitment_change", args=[commitment.pk]
+    )
+    sms = commitment.channel == Channel.SMS
+    address = commitment.phone if sms else commitment.email
+    stop = " Reply STOP to opt out." if sms else ""
+    written = 0
+
+    def remind(name, *, days, at, subject, body, to_owner=False):
+        nonlocal written
+        send_at = datetime.combine(when.date() + timedelta(days=days), at, tzinfo=tz)
+        to = owner.email if to_owner else address
+        if send_at <= now + timedelta(minutes=2) or not to:
+            return
+        reminder_create(
+            campaign=campaign,
+            commitment=commitment,
+            channel=Channel.EMAIL if to_owner else commitment.channel,
+            to=to,
+            subject="" if sms and not to_owner else subject,
+            body=body,
+            send_at=send_at,
+            idempotency_key=f"demo:{commitment.pk}:{name}",
+            recipient_kind=Reminder.Recipient.OWNER if to_owner else Reminder.Recipient.PERSON,
+            recipient_name=owner.get_full_name() if to_owner else str(person),
+        )
+        written += 1
+
+    if commitment.kind == "follow_up":
+        remind(
+            "call",
+            days=0,
+            at=time(9),
+            to_owner=True,
+            subject=f"Today: call {person} back",
+            body=f"{person} asked to talk again ({what}). Reach them at {address} around "
+            f"{_clock(when)}.\n{admin}",
+        )
+        return written
+    remind(
+        "confirm",
+        days=-4,
+        at=time(10),
+        subject=f"You said you'd {label.lower()}",
+        body=f"Hi {person.first_name}, it's {sender}. Thanks again for talking with "
+        f"{canvasser.first_name}. You said you'd {what}, {when_text}. We're counting on you!{stop}",
+    )
+    remind(
+        "day_before",
+        days=-1,
+        at=time(17),
+        subject=f"Tomorrow: {label.lower()}",
+        body=f"Hi {person.first_name}, a reminder from {sender}: tomorrow, {when_text}, {what}. "
+        f"See you there!{stop}",
+    )
+    remind(
+        "owner",
+        days=1,
+        at=time(9),
+        to_owner=True,
+        subject=f"Did {person} {label.lower()}?",
+        body=f"{person} said at the door they would {what} ({when_text}). Did they? Mark the "
+        f"commitment kept or missed: {admin}",
+    )
+    return written
+
+
+def _next_weekday(start, weekday, at, tz):
+    day = start + timedelta(days=(weekday - start.weekday()) % 7)
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+def _clock(local):
+    hour = local.hour % 12 or 12
+    minutes = f":{local.minute:02d}" if local.minute else ""
+    return f"{hour}{minutes} {'am' if local.hour < 12 else 'pm'}"
+
+
+def _when_text(local):
+    return f"{local:%A, %B} {local.day} at {_clock(local)}"

@@ -1,0 +1,61 @@
+from io import StringIO
+
+import phonenumbers
+import pytest
+from django.core.management import call_command
+
+from canvass.demo import demo_counts
+from canvass.models import Campaign
+from turf.models import Person, TurfStop
+
+
+def _run_demo():
+    out = StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_demo_builds_a_town_and_a_rerun_changes_nothing():
+    first_output = _run_demo()
+    campaign = Campaign.objects.get(slug="demo")
+    first = demo_counts(campaign=campaign)
+    assert 1800 <= first["households"] <= 2200
+    assert 3200 <= first["people"] <= 3800
+    assert first["turfs"] == 8
+    assert first["visits"] > 0 and first["story notes"] > 0
+    assert first["commitments"] > 0 and first["reminders"] > 0
+
+    second_output = _run_demo()
+    assert demo_counts(campaign=campaign) == first
+    # Both runs print the organizer's login and the same volunteer link.
+    assert "organizer" in first_output
+    link = next(line for line in first_output.splitlines() if "/a/" in line).split()[-1]
+    assert link in second_output
+
+
+@pytest.mark.django_db
+def test_demo_people_have_valid_phones_and_turfs_are_in_walk_order():
+    _run_demo()
+    phones = list(Person.objects.exclude(phone="").values_list("phone", flat=True)[:500])
+    assert phones
+    for phone in phones:
+        assert phone.startswith("+")
+        assert phonenumbers.is_valid_number(phonenumbers.parse(phone))
+    for turf in Campaign.objects.get(slug="demo").turfs.all():
+        positions = list(
+            TurfStop.objects.filter(turf=turf)
+            .order_by("position")
+            .values_list("position", flat=True)
+        )
+        assert positions == list(range(len(positions)))
+
+
+@pytest.mark.django_db
+def test_demo_link_opens_the_walk_list(client):
+    output = _run_demo()
+    link = next(line for line in output.splitlines() if "/a/" in line).split()[-1]
+    path = link[link.index("/a/") :]
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b"walk-list" in response.content
