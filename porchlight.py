@@ -78,7 +78,15 @@ def start(options):
     say("applying migrations …")
     manage("migrate", "--noinput", "-v0", env=env)
     say("building the demo campaign (a rerun changes nothing) …")
-    manage("demo", env=env)
+    demo = subprocess.run(
+        [str(PYTHON), "manage.py", "demo"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(demo.stdout, flush=True)
     broker = env.get("REDIS_URL") or "Celery's filesystem transport in var/celery/ (no Redis)"
     say(f"reminders: a Celery worker with beat, broker: {broker}")
     say(f"development outbox: {ROOT / 'var' / 'outbox'} (email.log, sms.log) and this console")
@@ -104,7 +112,9 @@ def start(options):
             env=env,
         ),
     ]
-    time.sleep(2)
+    time.sleep(3)
+    # Repeated after the servers' start-up chatter, so the logins are the last thing on screen.
+    print(demo.stdout, flush=True)
     say(f"Porchlight is running at {env['SITE_URL']}/  (admin: {env['SITE_URL']}/admin/)")
     say("press Ctrl-C to stop")
 
