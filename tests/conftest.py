@@ -29,6 +29,8 @@ from turf.services import assignment_create
 
 NEEDS_POSTGRES = "needs PostgreSQL: set DATABASE_URL to a postgres:// URL"
 NEEDS_REDIS = "needs Redis: set REDIS_URL"
+CHROMIUM = "/usr/bin/chromium"
+NEEDS_CHROMIUM = f"needs Chromium at {CHROMIUM}: apt-get install chromium"
 
 _celery_folder = pytest.StashKey[tempfile.TemporaryDirectory]()
 
@@ -83,6 +85,8 @@ def _missing_service(item):
             return NEEDS_REDIS
         if not _redis_reachable(url):
             return f"{NEEDS_REDIS} (nothing answers at {url})"
+    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
+        return NEEDS_CHROMIUM
     return None
 
 
