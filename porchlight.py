@@ -79,13 +79,10 @@ def start(options):
     manage("migrate", "--noinput", "-v0", env=env)
     say("building the demo campaign (a rerun changes nothing) …")
     demo = subprocess.run(
-        [str(PYTHON), "manage.py", "demo"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+        [str(PYTHON), "manage.py", "demo"], cwd=ROOT, env=env, capture_output=True, text=True
     )
+    if demo.returncode:
+        sys.exit(f"porchlight: building the demo failed:\n{demo.stdout}{demo.stderr}")
     print(demo.stdout, flush=True)
     broker = env.get("REDIS_URL") or "Celery's filesystem transport in var/celery/ (no Redis)"
     say(f"reminders: a Celery worker with beat, broker: {broker}")
