@@ -16,7 +16,8 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def _make_queue_folders(sender, **kwargs):
-    # The filesystem transport (the no-Redis demo) expects its folders to exist.
+    # Beat and the filesystem transport (the no-Redis demo) expect their folders to exist.
+    Path(sender.conf.beat_schedule_filename).parent.mkdir(parents=True, exist_ok=True)
     if str(sender.conf.broker_url).startswith("filesystem://"):
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             folder = sender.conf.broker_transport_options.get(key)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "leaflet",
     "canvass",
     "turf",
     "conversations",
@@ -143,6 +144,25 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+
+# --- Map ----------------------------------------------------------------------
+# Leaflet itself is served from django-leaflet's static files. The tile server
+# is a setting: MAP_TILES_URL="none" draws households and turf outlines on a
+# blank background (also what a map shows when no tile server can be reached).
+MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILES_ATTRIBUTION = os.environ.get(
+    "MAP_TILES_ATTRIBUTION",
+    '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+LEAFLET_CONFIG = {
+    "TILES": (
+        []
+        if MAP_TILES_URL.strip().lower() in ("", "none")
+        else [("Map", MAP_TILES_URL, {"attribution": MAP_TILES_ATTRIBUTION, "maxZoom": 19})]
+    ),
+    "RESET_VIEW": False,
+    "SCALE": "both",
+}
 
 # --- Security (production values come from the environment) -----------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)

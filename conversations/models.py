@@ -224,3 +224,41 @@ class OptOut(models.Model):
     @classmethod
     def is_opted_out(cls, address):
         return bool(address) and cls.objects.filter(address=address.strip().lower()).exists()
+
+
+class FollowUpEvent(models.Model):
+    """One thing the follow-up owner (or an organizer) did about a commitment. Append-only:
+    it is the record of who marked what, and when."""
+
+    class Outcome(models.TextChoices):
+        KEPT = "kept", _("Kept")
+        MISSED = "missed", _("Missed")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        REACHED = "reached", _("Reached")
+        NOT_REACHED = "not_reached", _("Not reached")
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="followup_events"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.TextField(blank=True)
+    status_before = models.CharField(max_length=20, choices=Commitment.Status.choices)
+    status_after = models.CharField(max_length=20, choices=Commitment.Status.choices)
+    when_before = models.DateTimeField(null=True, blank=True)
+    when_after = models.DateTimeField(null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="followup_events",
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["commitment", "-at"])]
+
+    def __str__(self):
+        who = self.by or "someone since removed"
+        return f"{self.get_outcome_display()} by {who} at {self.at:%Y-%m-%d %H:%M}"
