@@ -44,6 +44,15 @@ class TurfAdmin(admin.ModelAdmin):
         return obj.stops.count()
 
 
+@admin.register(TurfStop)
+class TurfStopAdmin(admin.ModelAdmin):
+    list_display = ["turf", "position", "household"]
+    list_filter = ["turf__campaign", "turf"]
+    search_fields = ["turf__name", "household__street", "household__house_number"]
+    raw_id_fields = ["turf", "household"]
+    ordering = ["turf", "position"]
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = ["turf", "shift", "expires_at", "revoked_at", "created_at"]

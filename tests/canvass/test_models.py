@@ -47,3 +47,16 @@ def test_a_user_may_belong_to_several_campaigns(campaign):
     MembershipFactory(user=user, campaign=campaign)
     MembershipFactory(user=user, campaign=CampaignFactory())
     assert user.memberships.count() == 2
+
+
+def test_every_model_is_in_the_admin():
+    from django.apps import apps
+    from django.contrib import admin
+
+    ours = [
+        model
+        for app in ("canvass", "turf", "conversations")
+        for model in apps.get_app_config(app).get_models()
+    ]
+    missing = [model.__name__ for model in ours if model not in admin.site._registry]
+    assert missing == []
