@@ -32,6 +32,11 @@ app.conf.beat_schedule = {
         "task": "conversations.tasks.reminders_dispatch_due",
         "schedule": 60.0,
     },
+    # Owners' morning digests: each run queues those whose local time has just passed 8:00.
+    "followups-digest": {
+        "task": "conversations.followups.followups_digest_send",
+        "schedule": 15 * 60.0,
+    },
 }
 
 

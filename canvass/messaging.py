@@ -6,11 +6,14 @@ file under settings.OUTBOX_DIR (email.log, sms.log), the "development outbox".
 
 import base64
 import json
+import os
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -70,6 +73,29 @@ class ConsoleSmsBackend(FileSmsBackend):
     echo = True
 
 
+class FakeSmsBackend:
+    """Instant, for benchmarks and fault tests: one line per call in sms-fake.log.
+
+    Every call is recorded, so duplicates show up even when the database says "sent"
+    once. SMS_FAKE_DELAY (seconds, environment) makes each call hang after it is
+    recorded: a provider that took the message but never answered.
+    """
+
+    def send(self, *, to, body):
+        line = to + "\t" + body.replace("\n", " ") + "\n"
+        settings.OUTBOX_DIR.mkdir(parents=True, exist_ok=True)
+        # One write() on an O_APPEND file: lines from many worker processes never interleave.
+        fd = os.open(settings.OUTBOX_DIR / "sms-fake.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+        delay = float(os.environ.get("SMS_FAKE_DELAY") or 0)
+        if delay:
+            time.sleep(delay)
+        return f"fake-{uuid.uuid4().hex[:12]}"
+
+
 class TwilioSmsBackend:
     """Twilio's Messages API over plain HTTPS (no SDK needed for one POST)."""
 
@@ -84,8 +110,10 @@ class TwilioSmsBackend:
             with urllib.request.urlopen(request, timeout=settings.SMS_TIMEOUT) as response:
                 return json.load(response).get("sid", "")
         except urllib.error.HTTPError as exc:
-            # 4xx: the request itself is wrong (bad number, unsubscribed) — retrying won't help.
-            raise SmsError(f"Twilio answered {exc.code}", permanent=400 <= exc.code < 500) from exc
+            # 4xx: the request itself is wrong (bad number, unsubscribed) — retrying won't help,
+            # except 429 (too many requests), which is Twilio asking us to slow down.
+            permanent = 400 <= exc.code < 500 and exc.code != 429
+            raise SmsError(f"Twilio answered {exc.code}", permanent=permanent) from exc
         except TimeoutError as exc:
             raise SmsOutcomeUnknown("Twilio did not answer in time") from exc
         except urllib.error.URLError as exc:
@@ -99,6 +127,7 @@ SMS_BACKENDS = {
     "console": ConsoleSmsBackend,
     "file": FileSmsBackend,
     "twilio": TwilioSmsBackend,
+    "fake": FakeSmsBackend,
 }
 
 

@@ -52,6 +52,11 @@ def validate_timezone(value):
         ) from None
 
 
+def validate_street_list(value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError('Give a list of street names, e.g. ["Mill Lane", "Rose Court"].')
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
@@ -85,6 +90,16 @@ class Campaign(models.Model):
     )
     retention_days = models.PositiveIntegerField(
         default=365, help_text="Days to keep people's stories after the campaign ends."
+    )
+    walk_both_sides = models.BooleanField(
+        default=False,
+        help_text="Walk lists cross back and forth and take both sides of every street together.",
+    )
+    narrow_streets = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_street_list],
+        help_text='Streets walked both sides at once (zig-zag), e.g. ["Mill Lane"].',
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -5,6 +5,7 @@ project folder, Celery on its filesystem transport, mail and SMS written to
 the console and to files under var/outbox/.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -54,7 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "leaflet",
+    "drf_spectacular_sidecar",
     "canvass",
     "turf",
     "conversations",
@@ -146,23 +147,21 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 
 # --- Map ----------------------------------------------------------------------
-# Leaflet itself is served from django-leaflet's static files. The tile server
-# is a setting: MAP_TILES_URL="none" draws households and turf outlines on a
-# blank background (also what a map shows when no tile server can be reached).
+# Leaflet is served by the app from the django-leaflet package's static files.
+# The package is not an installed app: its admin module needs GeoDjango (GDAL),
+# which Porchlight does not use. The tile server is a setting; MAP_TILES_URL=none
+# draws households and turf outlines on a blank background, which is also what
+# the map shows when no tile server can be reached.
+_leaflet_spec = importlib.util.find_spec("leaflet")
+if _leaflet_spec is not None:
+    STATICFILES_DIRS.append(("leaflet", Path(_leaflet_spec.origin).parent / "static" / "leaflet"))
 MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+if MAP_TILES_URL.strip().lower() in ("", "none"):
+    MAP_TILES_URL = ""
 MAP_TILES_ATTRIBUTION = os.environ.get(
     "MAP_TILES_ATTRIBUTION",
     '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 )
-LEAFLET_CONFIG = {
-    "TILES": (
-        []
-        if MAP_TILES_URL.strip().lower() in ("", "none")
-        else [("Map", MAP_TILES_URL, {"attribution": MAP_TILES_ATTRIBUTION, "maxZoom": 19})]
-    ),
-    "RESET_VIEW": False,
-    "SCALE": "both",
-}
 
 # --- Security (production values come from the environment) -----------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
@@ -236,6 +235,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Porchlight API",
     "DESCRIPTION": "Sync API for the door screen and the organizer dashboard.",
     "VERSION": "0.1.0",
+    # The docs page's JavaScript is served by the app (drf-spectacular-sidecar), not a CDN.
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("c/<slug:slug>/", views.campaign_dashboard, name="campaign_dashboard"),
     path("", include("turf.urls")),
     path("", include("conversations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,8 +1,10 @@
 """What happened at the door and what follows from it."""
 
+import string
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -49,6 +51,9 @@ class Visit(models.Model):
     )
     happened_at = models.DateTimeField(help_text="The time on the device when it happened.")
     received_at = models.DateTimeField(default=timezone.now)
+    # SHA-256 of the item as the phone sent it (canonical form): a resend with the same
+    # client_id is answered with this row only when the content matches.
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-happened_at"]
@@ -135,6 +140,12 @@ class Commitment(models.Model):
     phone = PhoneNumberField()
     email = models.EmailField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # Set by a YES / NO text reply to a confirmation (NO also cancels the commitment).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    # Bumped each time the follow-up plan is rewritten (a change of when, what or channel):
+    # reminder idempotency keys carry it, so a rewritten plan never collides with the old one.
+    plan_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -149,6 +160,10 @@ class ReminderQuerySet(models.QuerySet):
     def due(self, now=None):
         return self.filter(status=Reminder.Status.PENDING, send_at__lte=now or timezone.now())
 
+    def needs_a_person(self):
+        """Rows nobody will touch again by themselves: a person must look (admin filter)."""
+        return self.filter(status__in=[Reminder.Status.UNKNOWN, Reminder.Status.FAILED])
+
 
 class Reminder(models.Model):
     """The outbox. A row is written in the same transaction as what it is about;
@@ -161,6 +176,7 @@ class Reminder(models.Model):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Outcome unknown")
         SUPPRESSED = "suppressed", _("Suppressed")
+        CANCELLED = "cancelled", _("Cancelled (plan changed)")
 
     class Recipient(models.TextChoices):
         PERSON = "person", _("The person")
@@ -178,11 +194,22 @@ class Reminder(models.Model):
     to = models.CharField(max_length=254, help_text="E.164 phone number or email address.")
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
+    step = models.CharField(
+        max_length=20, blank=True, help_text="Which step of the follow-up plan, or which reply."
+    )
     send_at = models.DateTimeField(db_index=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.CharField(max_length=200, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the dispatcher last put it on the queue: a due row queued recently is not queued
+    # again each minute, one queued long ago (a lost publish, a Redis restart) is.
+    queued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # A fresh token per claim: only the worker holding it may move the row on.
+    claim = models.CharField(max_length=32, blank=True, editable=False)
+    # Stamped (and committed) just before the provider is called. A row stuck in "sending"
+    # without it never reached the provider and is safe to send again; with it, it is not.
+    provider_called_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     last_error = models.TextField(blank=True)
@@ -224,6 +251,258 @@ class OptOut(models.Model):
     @classmethod
     def is_opted_out(cls, address):
         return bool(address) and cls.objects.filter(address=address.strip().lower()).exists()
+
+
+class InboundSms(models.Model):
+    """A text someone sent to the campaign's number, and what was done with it."""
+
+    class Handling(models.TextChoices):
+        OPT_OUT = "opt_out", _("Opt-out")
+        HELP = "help", _("Help")
+        YES = "yes", _("Confirmed")
+        NO = "no", _("Declined")
+        OTHER = "other", _("Other (for a person to read)")
+
+    provider_id = models.CharField(max_length=64, unique=True, help_text="Twilio's MessageSid.")
+    from_number = models.CharField(max_length=32)
+    to_number = models.CharField(max_length=32, blank=True)
+    body = models.TextField(blank=True)
+    handled_as = models.CharField(max_length=10, choices=Handling.choices)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_sms"
+    )
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_sms"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "inbound text"
+
+    def __str__(self):
+        return f"{self.from_number}: {self.body[:40]}"
+
+
+# --- Message templates -----------------------------------------------------------
+
+PLACEHOLDERS = {
+    "first_name": "the person's first name",
+    "sender": "the campaign's sender name",
+    "what": "what exactly they committed to",
+    "when": "when it is, in the recipient's local time",
+    "canvasser": "the first name of the volunteer who had the conversation",
+    "person": "the person's full name (for the follow-up owner)",
+    "contact": "the phone number or email they agreed to (for the follow-up owner)",
+    "link": "a link to the commitment (for the follow-up owner)",
+}
+
+
+def template_fields(text):
+    """The placeholder names used in `text`; ValidationError naming any that is not allowed.
+
+    Only bare names are allowed: no attribute or index access, conversions or format
+    specs, so a template can never reach into an object."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        raise ValidationError(
+            "A lone { or } in the text: write {{ or }} for a literal brace.", code="brace"
+        ) from None
+    names = []
+    for _literal, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conversion:
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            allowed = ", ".join("{" + key + "}" for key in PLACEHOLDERS)
+            raise ValidationError(
+                "Unknown placeholder %(shown)s. Use only: %(allowed)s.",
+                code="placeholder",
+                params={"shown": shown, "allowed": allowed},
+            )
+        names.append(name)
+    return names
+
+
+def template_render(text, values):
+    """Fill `text`'s placeholders from `values` (missing ones render empty)."""
+    out = []
+    template_fields(text)
+    for literal, name, _spec, _conversion in string.Formatter().parse(text):
+        out.append(literal)
+        if name is not None:
+            out.append(str(values.get(name) or ""))
+    return "".join(out)
+
+
+class Step(models.TextChoices):
+    """The steps of a follow-up plan and the replies to texts: one template each."""
+
+    CONFIRM = "confirm", _("Confirmation, at once (dated)")
+    THANKS = "thanks", _("Thank-you, at once (no date)")
+    FOUR_DAYS = "four_days", _("4 days before")
+    DAY_BEFORE = "day_before", _("The day before, 11:00")
+    TWO_HOURS = "two_hours", _("2 hours before")
+    CHANGED = "changed", _("The date or details changed")
+    OWNER_BEFORE = "owner_before", _("Owner: the day before")
+    OWNER_AFTER = "owner_after", _("Owner: the day after (was it kept?)")
+    OWNER_CALL = "owner_call", _("Owner: follow up (no date)")
+    REPLY_STOP = "reply_stop", _("Reply to STOP")
+    REPLY_HELP = "reply_help", _("Reply to HELP")
+    REPLY_YES = "reply_yes", _("Reply to YES")
+    REPLY_NO = "reply_no", _("Reply to NO")
+
+
+STOP_LINE = " Reply STOP to opt out."
+# The default set: used for any campaign, kind and channel without a template of its own.
+# Keys: (step, channel). Values: (subject, body). Texts stay short: one SMS segment or two.
+DEFAULT_MESSAGE_TEMPLATES = {
+    (Step.CONFIRM, Channel.SMS): (
+        "",
+        "Hi {first_name}, it's {canvasser} from {sender}: thanks for saying yes! {what}, "
+        "{when}. Reply YES to confirm or NO if you can't make it." + STOP_LINE,
+    ),
+    (Step.THANKS, Channel.SMS): (
+        "",
+        "Hi {first_name}, it's {canvasser} from {sender}: thanks for saying yes to {what}. "
+        "We'll be in touch." + STOP_LINE,
+    ),
+    (Step.FOUR_DAYS, Channel.SMS): (
+        "",
+        "Hi {first_name}, it's {sender}: {what} is {when}. See you there!" + STOP_LINE,
+    ),
+    (Step.DAY_BEFORE, Channel.SMS): (
+        "",
+        "Hi {first_name}, it's {canvasser} from {sender}: {what} is {when}. "
+        "Can you still make it? Reply YES or NO." + STOP_LINE,
+    ),
+    (Step.TWO_HOURS, Channel.SMS): (
+        "",
+        "Hi {first_name}, it's {sender}: {what} starts soon, {when}. See you there!" + STOP_LINE,
+    ),
+    (Step.CHANGED, Channel.SMS): (
+        "",
+        "Hi {first_name}, it's {sender}: a change — {what} is now {when}." + STOP_LINE,
+    ),
+    (Step.REPLY_STOP, Channel.SMS): (
+        "",
+        "{sender}: you're unsubscribed and will get no more texts from us.",
+    ),
+    (Step.REPLY_HELP, Channel.SMS): (
+        "",
+        "{sender}: reminders about what you agreed to when we met. "
+        "Reply STOP to opt out. Msg&data rates may apply.",
+    ),
+    (Step.REPLY_YES, Channel.SMS): ("", "Thanks {first_name}! See you {when}. — {sender}"),
+    (Step.REPLY_NO, Channel.SMS): (
+        "",
+        "Thanks for letting us know, {first_name}. We've cancelled it. — {sender}",
+    ),
+    (Step.CONFIRM, Channel.EMAIL): (
+        "You said yes: {what}, {when}",
+        "Hi {first_name},\n\nIt's {canvasser} from {sender}. Thanks for saying yes when we "
+        "talked: {what}, {when}.\n\nSee you there!\n{sender}",
+    ),
+    (Step.THANKS, Channel.EMAIL): (
+        "Thanks for saying yes",
+        "Hi {first_name},\n\nIt's {canvasser} from {sender}. Thanks for saying yes to {what}. "
+        "We'll be in touch.\n\n{sender}",
+    ),
+    (Step.FOUR_DAYS, Channel.EMAIL): (
+        "Coming up: {what}, {when}",
+        "Hi {first_name},\n\nA reminder from {sender}: {what} is {when}.\n\nSee you there!",
+    ),
+    (Step.DAY_BEFORE, Channel.EMAIL): (
+        "Tomorrow: {what}",
+        "Hi {first_name},\n\nIt's {canvasser} from {sender}: {what} is {when}. See you there!",
+    ),
+    (Step.TWO_HOURS, Channel.EMAIL): (
+        "Starting soon: {what}",
+        "Hi {first_name},\n\n{what} starts soon: {when}.\n\n{sender}",
+    ),
+    (Step.CHANGED, Channel.EMAIL): (
+        "A change: {what}, {when}",
+        "Hi {first_name},\n\nA change from {sender}: {what} is now {when}.",
+    ),
+    (Step.OWNER_BEFORE, Channel.EMAIL): (
+        "Tomorrow: {person} — {what}",
+        "{person} said yes to {what}, {when}. {canvasser} had the conversation.\n"
+        "Reach them at {contact}.\n\n{link}",
+    ),
+    (Step.OWNER_AFTER, Channel.EMAIL): (
+        "Did {person} make it? {what}",
+        "{person} said yes to {what}, {when}. Was it kept? Mark it, or reschedule:\n\n{link}",
+    ),
+    (Step.OWNER_CALL, Channel.EMAIL): (
+        "Follow up with {person}: {what}",
+        "{person} said yes to {what} when they talked with {canvasser}. "
+        "Reach them at {contact}.\n\n{link}",
+    ),
+}
+
+
+class MessageTemplate(models.Model):
+    """A campaign's own wording for one step (for one commitment kind, or for all).
+
+    Looked up most specific first: this campaign and kind, this campaign any kind,
+    then DEFAULT_MESSAGE_TEMPLATES."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="message_templates"
+    )
+    kind = models.CharField(
+        max_length=40, blank=True, help_text="A commitment kind code, or blank for every kind."
+    )
+    step = models.CharField(max_length=20, choices=Step.choices)
+    channel = models.CharField(
+        max_length=10, choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, "Email")]
+    )
+    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
+    body = models.TextField(
+        help_text="Placeholders: " + ", ".join("{" + key + "}" for key in PLACEHOLDERS) + "."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "kind", "step", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "kind", "step", "channel"], name="messagetemplate_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_step_display()} ({self.channel}, {self.kind or 'every kind'})"
+
+    def save(self, *args, **kwargs):
+        # Checked here too, not only in forms: a template that cannot render would
+        # otherwise fail later, in a worker, when a reminder is due.
+        template_fields(self.subject)
+        template_fields(self.body)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        for field in ("subject", "body"):
+            try:
+                template_fields(getattr(self, field))
+            except ValidationError as exc:
+                errors[field] = exc.messages
+        person_text = self.channel == Channel.SMS and not self.step.startswith(("owner_", "reply_"))
+        if person_text and "STOP" not in self.body and "body" not in errors:
+            errors["body"] = [
+                "Texts to people must say how to opt out: end with “Reply STOP to opt out.”"
+            ]
+        if (
+            self.kind
+            and self.campaign_id
+            and self.kind not in self.campaign.commitment_kind_codes()
+        ):
+            errors["kind"] = f"“{self.kind}” is not one of this campaign's commitment kinds."
+        if errors:
+            raise ValidationError(errors)
 
 
 class FollowUpEvent(models.Model):

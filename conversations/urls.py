@@ -1,7 +1,20 @@
 from django.urls import path
 
-from conversations import door_views
+from conversations import api, door_views, webhooks
+from conversations import views as followup_views
 
 urlpatterns = [
+    # The door screen's service worker and shell sit under /a/ so the worker's
+    # scope covers every assignment link; they come before the token route.
+    path("a/sw.js", door_views.service_worker, name="door_service_worker"),
+    path("a/shell/", door_views.door_shell, name="door_shell"),
     path("a/<str:token>/", door_views.assignment_open, name="assignment_open"),
+    path("api/a/<str:token>/bundle", api.BundleView.as_view(), name="sync_bundle"),
+    path("api/a/<str:token>/visits", api.VisitBatchView.as_view(), name="sync_visits"),
+    path("a/<str:token>/manifest.webmanifest", door_views.manifest, name="door_manifest"),
+    path("follow-ups/", followup_views.followups_mine, name="followups_mine"),
+    path("follow-ups/<int:pk>/", followup_views.followup_mark, name="followup_mark"),
+    path("c/<slug:slug>/follow-ups/", followup_views.followups_campaign, name="followups_campaign"),
+    path("c/<slug:slug>/follow-through/", followup_views.followthrough, name="followthrough"),
+    path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]

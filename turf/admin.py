@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from turf.models import Assignment, Household, ImportJob, Person, Turf, TurfStop
+from turf.models import Assignment, Household, ImportJob, ImportPreset, Person, Turf, TurfStop
 
 
 class PersonInline(admin.TabularInline):
@@ -74,3 +74,9 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["campaign", "status"]
     search_fields = ["original_name"]
     readonly_fields = ["error_report"]
+
+
+@admin.register(ImportPreset)
+class ImportPresetAdmin(admin.ModelAdmin):
+    list_display = ["name", "campaign", "has_header", "created_at"]
+    list_filter = ["campaign"]

@@ -26,6 +26,9 @@ class Household(models.Model):
     lng = models.FloatField(null=True, blank=True)
     precinct = models.CharField(max_length=60, blank=True, db_index=True)
     external_id = models.CharField(max_length=100, blank=True)
+    # The parsed street line, normalised: number, predir, name, type, postdir, unit,
+    # city, state, zip. Walk order reads the street name and house number from here.
+    address_parts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -170,16 +173,31 @@ class ImportJob(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    class Phase(models.TextChoices):
+        MAPPING = "mapping", _("Waiting for the column mapping")
+        QUEUED = "queued", _("Waiting for a worker")
+        READING = "reading", _("Reading rows")
+        SAVING = "saving", _("Saving households and people")
+        DONE = "done", _("Done")
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="import_jobs")
     file = models.FileField(upload_to="imports/", blank=True)
     original_name = models.CharField(max_length=255, blank=True)
     preset = models.CharField(max_length=60, blank=True)
     column_mapping = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.MAPPING)
+    # What the file turned out to be (detected, or set on the mapping step).
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=2, blank=True)
+    has_header = models.BooleanField(null=True, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
+    people_created = models.PositiveIntegerField(default=0)
+    people_updated = models.PositiveIntegerField(default=0)
+    households_created = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     error_report = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
@@ -193,3 +211,26 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"Import {self.original_name or self.pk} ({self.get_status_display()})"
+
+
+class ImportPreset(models.Model):
+    """A column mapping an organizer saved for the next file of the same layout."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="import_presets")
+    name = models.CharField(max_length=60)
+    has_header = models.BooleanField(default=True)
+    # {field: header name or column position}
+    column_mapping = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="importpreset_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -77,9 +77,7 @@ def assignment_revoke(*, assignment, revoked_by=None):
         return False
     turf_id = assignment.turf_id
     if not Assignment.objects.filter(turf_id=turf_id).live().exists():
-        Turf.objects.filter(pk=turf_id, status=Turf.Status.ASSIGNED).update(
-            status=Turf.Status.OPEN
-        )
+        Turf.objects.filter(pk=turf_id, status=Turf.Status.ASSIGNED).update(status=Turf.Status.OPEN)
     AuditEvent.objects.create(
         campaign_id=Turf.objects.filter(pk=turf_id).values_list("campaign_id", flat=True).get(),
         actor=revoked_by,
@@ -108,9 +106,7 @@ def turf_assign(*, turf, volunteers, shift=None, assigned_by=None):
     replaced = list(Assignment.objects.live().filter(turf=turf, shift=shift))
     for old in replaced:
         assignment_revoke(assignment=old, revoked_by=assigned_by)
-    return assignment_create(
-        turf=turf, volunteers=volunteers, shift=shift, created_by=assigned_by
-    )
+    return assignment_create(turf=turf, volunteers=volunteers, shift=shift, created_by=assigned_by)
 
 
 @transaction.atomic
@@ -120,8 +116,10 @@ def assignment_reissue(*, assignment, issued_by=None):
     For a lost link: the token is shown only once, so it cannot be shown again.
     Returns (new_assignment, token).
     """
-    if assignment.revoked_at is not None:
-        raise ValidationError("This link was already turned off. Assign the turf again instead.")
+    if not assignment.is_live:
+        # Its shift is over or the organizer turned it off on purpose: a fresh
+        # assignment, with a shift, is the way back.
+        raise ValidationError("This link has already ended. Assign the turf again instead.")
     volunteers = list(assignment.volunteers.all())
     assignment_revoke(assignment=assignment, revoked_by=issued_by)
     return assignment_create(

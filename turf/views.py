@@ -1,1 +1,711 @@
-"""Organizer pages for turf."""
+"""Organizer pages for turf: the turf list and its live progress, cutting, the map,
+assigning turf to volunteers, and the printable walk sheet.
+
+Field leads may look (lists, map, walk sheets); only organizers cut and assign.
+"""
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Floor
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from canvass.access import LEADS, ORGANIZERS, campaign_for_user
+from canvass.models import Shift, Volunteer
+from conversations.models import Visit
+from turf.models import Assignment, Household, Person, Turf, TurfStop
+from turf.services import (
+    assignment_link,
+    assignment_reissue,
+    assignment_revoke,
+    turf_assign,
+    turf_status_set,
+)
+
+TURFS_PER_PAGE = 100
+# A browser draws this many circle markers on a canvas comfortably; past it the
+# organizer narrows the map to a precinct or a turf.
+MAP_HOUSEHOLD_LIMIT = 20_000
+OUTCOMES = Visit.Outcome
+
+
+# --- Reads ------------------------------------------------------------------
+
+
+def turf_progress(turf_ids):
+    """{turf_id: {"knocked": distinct doors with a visit, "conversations": n}} for `turf_ids`.
+
+    Counted through the turf's assignments, revoked ones included, so a
+    reassignment mid-shift loses none of the doors already knocked.
+    """
+    rows = (
+        Visit.objects.filter(assignment__turf_id__in=turf_ids)
+        .values("assignment__turf_id")
+        .annotate(
+            knocked=Count("household", distinct=True),
+            conversations=Count("pk", filter=Q(outcome=OUTCOMES.CONVERSATION)),
+        )
+    )
+    return {
+        row["assignment__turf_id"]: {
+            "knocked": row["knocked"],
+            "conversations": row["conversations"],
+        }
+        for row in rows
+    }
+
+
+def _with_assignments():
+    return Prefetch(
+        "assignments",
+        queryset=Assignment.objects.select_related("shift__campaign")
+        .prefetch_related("volunteers")
+        .order_by("-created_at"),
+        to_attr="all_assignments",
+    )
+
+
+def _who_walks(turf):
+    """Sets `live_assignments` on `turf` and, when it has none, `last_assignment`: a turf
+    whose link expired still says who had it, so the organizer knows whom to ask."""
+    turf.live_assignments = [a for a in turf.all_assignments if a.is_live][::-1]
+    turf.last_assignment = (
+        turf.all_assignments[0] if turf.all_assignments and not turf.live_assignments else None
+    )
+
+
+class TurfFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", help_text="Turf name or street")
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Turf.Status.choices])
+    assignee = forms.ModelChoiceField(
+        required=False, queryset=Volunteer.objects.none(), empty_label="Anyone"
+    )
+    precinct = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = Volunteer.objects.filter(campaign=campaign)
+        self.fields["precinct"].choices = [("", "Any precinct")] + [
+            (p, p) for p in _precincts(campaign)
+        ]
+
+    def apply(self, turfs):
+        """Narrow `turfs`; filters on related rows go through subqueries so that
+        the door count annotated on each turf is not multiplied by the joins."""
+        data = self.cleaned_data
+        if data.get("status"):
+            turfs = turfs.filter(status=data["status"])
+        if data.get("assignee"):
+            live = Assignment.objects.live().filter(volunteers=data["assignee"])
+            turfs = turfs.filter(pk__in=live.values("turf_id"))
+        if data.get("precinct"):
+            stops = TurfStop.objects.filter(household__precinct=data["precinct"])
+            turfs = turfs.filter(pk__in=stops.values("turf_id"))
+        if query := data.get("q", "").strip():
+            on_street = TurfStop.objects.filter(household__street__icontains=query)
+            turfs = turfs.filter(Q(name__icontains=query) | Q(pk__in=on_street.values("turf_id")))
+        return turfs
+
+
+def _precincts(campaign):
+    return list(
+        Household.objects.filter(campaign=campaign)
+        .exclude(precinct="")
+        .values_list("precinct", flat=True)
+        .distinct()
+        .order_by("precinct")
+    )
+
+
+def _turf_for(campaign, turf_id):
+    return get_object_or_404(Turf, pk=turf_id, campaign=campaign)
+
+
+def _assignment_for(campaign, pk):
+    return get_object_or_404(
+        Assignment.objects.select_related("turf", "shift__campaign"),
+        pk=pk,
+        turf__campaign=campaign,
+    )
+
+
+def _is_organizer(user, campaign):
+    return user.memberships.filter(campaign=campaign, role__in=ORGANIZERS).exists()
+
+
+# --- Turf list and progress -------------------------------------------------
+
+
+@login_required
+@require_GET
+def turf_list(request, slug):
+    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    form = TurfFilterForm(request.GET or None, campaign=campaign)
+    turfs = (
+        Turf.objects.filter(campaign=campaign)
+        .annotate(doors=Count("stops"))
+        .prefetch_related(_with_assignments())
+        .order_by("name")
+    )
+    if form.is_valid():
+        turfs = form.apply(turfs)
+    page = Paginator(turfs, TURFS_PER_PAGE).get_page(request.GET.get("page"))
+    progress = turf_progress([turf.pk for turf in page])
+    for turf in page:
+        _who_walks(turf)
+        turf.progress = progress.get(turf.pk, {"knocked": 0, "conversations": 0})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dashboard/turfs.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_edit": _is_organizer(request.user, campaign),
+            "section": "turfs",
+        },
+    )
+
+
+@login_required
+@require_GET
+def turf_progress_json(request, slug):
+    """Live progress for the dashboard to poll: every turf, or those in ?ids=1,2,3."""
+    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    turfs = Turf.objects.filter(campaign=campaign).annotate(doors=Count("stops"))
+    if ids := request.GET.get("ids"):
+        try:
+            turfs = turfs.filter(pk__in=[int(i) for i in ids.split(",") if i.strip()])
+        except ValueError:
+            return JsonResponse(
+                {"error": "ids must be turf numbers separated by commas."}, status=400
+            )
+    rows = list(turfs.values("pk", "status", "doors"))
+    progress = turf_progress([row["pk"] for row in rows])
+    return JsonResponse(
+        {
+            "updated_at": timezone.now().isoformat(),
+            "turfs": [
+                {
+                    "id": row["pk"],
+                    "status": row["status"],
+                    "status_label": Turf.Status(row["status"]).label,
+                    "doors": row["doors"],
+                    **progress.get(row["pk"], {"knocked": 0, "conversations": 0}),
+                }
+                for row in rows
+            ],
+        }
+    )
+
+
+@login_required
+@require_GET
+def turf_detail(request, slug, turf_id):
+    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    turf = _turf_for(campaign, turf_id)
+    stops = list(
+        TurfStop.objects.filter(turf=turf).select_related("household").order_by("position")
+    )
+    # The latest outcome at each door, through this turf's links only.
+    latest = dict(
+        Visit.objects.filter(assignment__turf=turf)
+        .order_by("household_id", "happened_at")
+        .values_list("household_id", "outcome")
+    )
+    for stop in stops:
+        outcome = latest.get(stop.household_id)
+        stop.last_outcome = OUTCOMES(outcome).label if outcome else ""
+    assignments = (
+        Assignment.objects.filter(turf=turf)
+        .select_related("shift__campaign", "created_by")
+        .prefetch_related("volunteers")
+        .annotate(visit_count=Count("visits"))
+        .order_by("-created_at")
+    )
+    progress = turf_progress([turf.pk]).get(turf.pk, {"knocked": 0, "conversations": 0})
+    return render(
+        request,
+        "dashboard/turf_detail.html",
+        {
+            "campaign": campaign,
+            "turf": turf,
+            "stops": stops,
+            "assignments": assignments,
+            "progress": progress,
+            "can_edit": _is_organizer(request.user, campaign),
+            "section": "turfs",
+        },
+    )
+
+
+@login_required
+@require_POST
+def turf_status(request, slug, turf_id):
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+    turf = _turf_for(campaign, turf_id)
+    try:
+        turf_status_set(turf=turf, status=request.POST.get("status", ""), changed_by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"“{turf.name}” is now {turf.get_status_display().lower()}.")
+    return redirect("turf_detail", slug=campaign.slug, turf_id=turf.pk)
+
+
+# --- Cutting ----------------------------------------------------------------
+
+
+class AutoCutForm(forms.Form):
+    doors = forms.IntegerField(
+        min_value=5,
+        max_value=2000,
+        initial=250,
+        label="Doors per turf",
+        help_text="Turfs come out within ±15% of this.",
+    )
+    precinct = forms.ChoiceField(required=False, label="Precinct")
+    name_prefix = forms.CharField(max_length=60, initial="Turf", label="Name turfs")
+    replace_open = forms.BooleanField(
+        required=False, label="Replace the open turfs (assigned and done turfs stay)"
+    )
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["precinct"].choices = [("", "All households")] + [
+            (p, p) for p in _precincts(campaign)
+        ]
+
+
+class ManualCutForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Turf name")
+    street = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Street",
+        widget=forms.TextInput(attrs={"list": "streets", "autocomplete": "off"}),
+    )
+    precinct = forms.ChoiceField(required=False, label="Precinct")
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.fields["precinct"].choices = [("", "Any precinct")] + [
+            (p, p) for p in _precincts(campaign)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("street", "").strip() and not data.get("precinct"):
+            raise ValidationError("Pick a street, a precinct or both.")
+        return data
+
+    def households(self):
+        data = self.cleaned_data
+        households = Household.objects.filter(campaign=self.campaign)
+        if street := data.get("street", "").strip():
+            households = households.filter(street__iexact=street)
+        if data.get("precinct"):
+            households = households.filter(precinct=data["precinct"])
+        # A household walks on one turf at a time, so those already on one stay there.
+        return households.filter(stops__isnull=True)
+
+
+@login_required
+def turf_cut_view(request, slug):
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+    mode = request.POST.get("mode") if request.method == "POST" else None
+    auto = AutoCutForm(request.POST if mode == "auto" else None, campaign=campaign, prefix="auto")
+    manual = ManualCutForm(
+        request.POST if mode == "manual" else None, campaign=campaign, prefix="manual"
+    )
+    if mode in ("auto", "manual"):
+        # Imported here so the page still loads while turf cutting is not installed.
+        from turf import cutting
+
+        form = auto if mode == "auto" else manual
+        if form.is_valid():
+            try:
+                if mode == "auto":
+                    data = form.cleaned_data
+                    turfs = cutting.turf_cut(
+                        campaign=campaign,
+                        doors=data["doors"],
+                        precinct=data["precinct"] or None,
+                        name_prefix=data["name_prefix"],
+                        replace_open=data["replace_open"],
+                    )
+                else:
+                    turfs = [
+                        cutting.turf_create_manual(
+                            campaign=campaign,
+                            name=form.cleaned_data["name"],
+                            households=form.households(),
+                        )
+                    ]
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    f"Cut {len(turfs)} turf{'s' if len(turfs) != 1 else ''}.",
+                )
+                return redirect(reverse("turf_list", args=[campaign.slug]) + "?status=open")
+    streets = (
+        Household.objects.filter(campaign=campaign)
+        .values_list("street", flat=True)
+        .distinct()
+        .order_by("street")[:500]
+    )
+    return render(
+        request,
+        "dashboard/cut.html",
+        {
+            "campaign": campaign,
+            "auto": auto,
+            "manual": manual,
+            "streets": streets,
+            "uncut": Household.objects.filter(campaign=campaign, stops__isnull=True).count(),
+            "section": "cut",
+            "can_edit": True,
+        },
+    )
+
+
+# --- Assigning ----------------------------------------------------------------
+
+
+class TurfChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, turf):
+        return f"{turf.name} ({turf.doors} doors, {turf.get_status_display().lower()})"
+
+
+class AssignForm(forms.Form):
+    turf = TurfChoiceField(queryset=Turf.objects.none())
+    volunteer = forms.ModelChoiceField(queryset=Volunteer.objects.none())
+    partner = forms.ModelChoiceField(
+        queryset=Volunteer.objects.none(),
+        required=False,
+        empty_label="No one (walks alone)",
+        label="Walking with",
+    )
+    shift = forms.ModelChoiceField(
+        queryset=Shift.objects.none(), required=False, empty_label="No shift (link lasts 12 h)"
+    )
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["turf"].queryset = (
+            Turf.objects.filter(campaign=campaign)
+            .exclude(status=Turf.Status.DONE)
+            .annotate(doors=Count("stops"))
+            .order_by("name")
+        )
+        volunteers = Volunteer.objects.filter(campaign=campaign, active=True)
+        self.fields["volunteer"].queryset = volunteers
+        self.fields["partner"].queryset = volunteers
+        # Shifts still running or to come; an old shift's link would be born expired.
+        self.fields["shift"].queryset = Shift.objects.filter(
+            campaign=campaign, ends_at__gt=timezone.now()
+        ).select_related("campaign")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("partner") and data.get("partner") == data.get("volunteer"):
+            self.add_error("partner", "Pick someone else, or no one, to walk with.")
+        return data
+
+
+def _link_page(request, campaign, assignment, token, *, replaced=()):
+    """The one page that ever shows a link's token: right after it is made."""
+    link = assignment_link(token)
+    qr = segno_svg(link)
+    return render(
+        request,
+        "dashboard/assignment_link.html",
+        {
+            "campaign": campaign,
+            "assignment": assignment,
+            "volunteers": list(assignment.volunteers.all()),
+            "link": link,
+            "qr_svg": qr,
+            "replaced": replaced,
+            "section": "assign",
+            "can_edit": True,
+        },
+    )
+
+
+def segno_svg(text):
+    """The QR code for `text` as inline SVG markup, ready for a template.
+
+    Marked safe because segno writes every tag itself and `text` only reaches the
+    markup as black and white modules, never as characters.
+    """
+    # No fixed size: the SVG keeps only its viewBox, so CSS sizes it for the screen.
+    svg = segno.make(text, error="m").svg_inline(
+        omitsize=True, light="#fff", title="Assignment link"
+    )
+    return mark_safe(svg)
+
+
+# The response may carry a link's token: no browser or proxy may keep a copy.
+@never_cache
+@login_required
+def assign(request, slug):
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+    form = AssignForm(
+        request.POST or None,
+        campaign=campaign,
+        initial={"turf": request.GET.get("turf"), "shift": request.GET.get("shift")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        volunteers = [data["volunteer"]] + ([data["partner"]] if data["partner"] else [])
+        # Read before the write only to tell the organizer whose link stops working.
+        replaced = list(Assignment.objects.live().filter(turf=data["turf"], shift=data["shift"]))
+        try:
+            assignment, token = turf_assign(
+                turf=data["turf"],
+                volunteers=volunteers,
+                shift=data["shift"],
+                assigned_by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _link_page(request, campaign, assignment, token, replaced=replaced)
+    return render(
+        request,
+        "dashboard/assign.html",
+        {"campaign": campaign, "form": form, "section": "assign", "can_edit": True},
+    )
+
+
+@login_required
+@require_POST
+def assignment_revoke_view(request, slug, pk):
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+    assignment = _assignment_for(campaign, pk)
+    if assignment_revoke(assignment=assignment, revoked_by=request.user):
+        messages.success(request, f"The link for “{assignment.turf.name}” is turned off.")
+    else:
+        messages.info(request, "That link was already turned off.")
+    return redirect("turf_detail", slug=campaign.slug, turf_id=assignment.turf_id)
+
+
+@never_cache
+@login_required
+@require_POST
+def assignment_reissue_view(request, slug, pk):
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+    old = _assignment_for(campaign, pk)
+    try:
+        assignment, token = assignment_reissue(assignment=old, issued_by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("turf_detail", slug=campaign.slug, turf_id=old.turf_id)
+    return _link_page(request, campaign, assignment, token, replaced=[old])
+
+
+# --- Map ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def turf_map(request, slug):
+    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    return render(
+        request,
+        "dashboard/map.html",
+        {
+            "campaign": campaign,
+            "precincts": _precincts(campaign),
+            "turfs": Turf.objects.filter(campaign=campaign).order_by("name").only("pk", "name"),
+            "tiles_url": settings.MAP_TILES_URL,
+            "tiles_attribution": settings.MAP_TILES_ATTRIBUTION,
+            "can_edit": _is_organizer(request.user, campaign),
+            "section": "map",
+        },
+    )
+
+
+def convex_hull(points):
+    """The convex hull of (lng, lat) points, counter-clockwise, by Andrew's monotone chain."""
+    points = sorted(set(points))
+    if len(points) <= 2:
+        return points
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower, upper = [], []
+    for p in points:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(points):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def _hull_geometry(points):
+    hull = convex_hull(points)
+    if len(hull) >= 3:
+        return {"type": "Polygon", "coordinates": [[list(p) for p in [*hull, hull[0]]]]}
+    if len(hull) == 2:
+        return {"type": "LineString", "coordinates": [list(p) for p in hull]}
+    return {"type": "Point", "coordinates": list(hull[0])}
+
+
+# Outlines are drawn from bands of latitude this many to a degree (about 22 m each).
+HULL_BANDS_PER_DEGREE = 5000
+
+
+@login_required
+@require_GET
+def turfs_geojson(request, slug):
+    """Each turf's outline as GeoJSON.
+
+    The outline is the convex hull of the corners of each latitude band's bounding box
+    (per turf, bands of 1/HULL_BANDS_PER_DEGREE degree): it holds every household and
+    overshoots the exact hull by at most a band's height, while the database hands
+    back a few thousand rows for a 100,000-household campaign instead of every door.
+    """
+    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    bands = (
+        TurfStop.objects.filter(
+            turf__campaign=campaign, household__lat__isnull=False, household__lng__isnull=False
+        )
+        .annotate(band=Floor(F("household__lat") * HULL_BANDS_PER_DEGREE))
+        .values("turf_id", "band")
+        .annotate(
+            west=Min("household__lng"),
+            east=Max("household__lng"),
+            south=Min("household__lat"),
+            north=Max("household__lat"),
+        )
+        .order_by()
+    )
+    points = {}
+    for row in bands:
+        corners = points.setdefault(row["turf_id"], [])
+        for lng in (row["west"], row["east"]):
+            for lat in (row["south"], row["north"]):
+                corners.append((round(lng, 6), round(lat, 6)))
+    turfs = Turf.objects.filter(campaign=campaign, pk__in=points).annotate(doors=Count("stops"))
+    progress = turf_progress(list(points))
+    features = [
+        {
+            "type": "Feature",
+            "id": turf.pk,
+            "geometry": _hull_geometry(points[turf.pk]),
+            "properties": {
+                "id": turf.pk,
+                "name": turf.name,
+                "status": turf.status,
+                "doors": turf.doors,
+                "knocked": progress.get(turf.pk, {}).get("knocked", 0),
+                "url": reverse("turf_detail", args=[campaign.slug, turf.pk]),
+            },
+        }
+        for turf in turfs
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+@login_required
+@require_GET
+def households_geojson(request, slug):
+    """Households with coordinates as GeoJSON points, optionally for one ?turf= or ?precinct=.
+
+    At most MAP_HOUSEHOLD_LIMIT; "truncated" says when there were more.
+    """
+    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    households = Household.objects.filter(
+        campaign=campaign, lat__isnull=False, lng__isnull=False
+    ).order_by("pk")
+    if precinct := request.GET.get("precinct"):
+        households = households.filter(precinct=precinct)
+    if turf_id := request.GET.get("turf"):
+        if not turf_id.isdigit():
+            return JsonResponse({"error": "turf must be a turf number."}, status=400)
+        households = households.filter(stops__turf_id=int(turf_id))
+    # A household is on one turf at a time; the subquery takes the newest, to be safe.
+    turf_id = TurfStop.objects.filter(household=OuterRef("pk")).order_by("-turf_id")
+    rows = list(
+        households.annotate(turf_id=Subquery(turf_id.values("turf_id")[:1])).values_list(
+            "pk", "house_number", "street", "unit", "lng", "lat", "turf_id"
+        )[: MAP_HOUSEHOLD_LIMIT + 1]
+    )
+    truncated = len(rows) > MAP_HOUSEHOLD_LIMIT
+    features = [
+        {
+            "type": "Feature",
+            "id": pk,
+            "geometry": {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]},
+            "properties": {
+                "address": f"{number} {street}".strip() + (f", {unit}" if unit else ""),
+                "turf": turf,
+            },
+        }
+        for pk, number, street, unit, lng, lat, turf in rows[:MAP_HOUSEHOLD_LIMIT]
+    ]
+    return JsonResponse({"type": "FeatureCollection", "truncated": truncated, "features": features})
+
+
+# --- Walk sheet -----------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def walk_sheet(request, slug, turf_id):
+    """The paper backup of a walk list, for when phones die. Prints without JavaScript."""
+    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    turf = _turf_for(campaign, turf_id)
+    stops = (
+        TurfStop.objects.filter(turf=turf)
+        .select_related("household")
+        .prefetch_related(
+            Prefetch(
+                "household__people",
+                queryset=Person.objects.order_by("last_name", "first_name"),
+            )
+        )
+        .order_by("position")
+    )
+    live = (
+        Assignment.objects.live()
+        .filter(turf=turf)
+        .select_related("shift__campaign")
+        .prefetch_related("volunteers")
+        .order_by("-created_at")
+        .first()
+    )
+    return render(
+        request,
+        "turf/walk_sheet.html",
+        {
+            "campaign": campaign,
+            "turf": turf,
+            "stops": stops,
+            "assignment": live,
+            "outcomes": OUTCOMES.choices,
+        },
+    )

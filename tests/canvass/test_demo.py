@@ -58,4 +58,7 @@ def test_demo_link_opens_the_walk_list(client):
     path = link[link.index("/a/") :]
     response = client.get(path)
     assert response.status_code == 200
-    assert b"walk-list" in response.content
+    assert b"door/app.js" in response.content
+    # The door screen draws the walk list from the bundle behind the same token.
+    bundle = client.get("/api" + path + "bundle").json()
+    assert bundle["households"]

@@ -78,29 +78,14 @@ class Worker:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-@pytest.fixture
-def celery_worker(transactional_db, tmp_path, outbox_dir):
-    """A real worker on a queue of its own, pointed at the test database and outbox.
-
-    Requesting transactional_db first means the worker is stopped before the
-    tables are flushed, so it never holds a lock the flush would wait on.
-    """
-    assert app.conf.broker_url == settings.REDIS_URL, "the broker must be the Redis under test"
-    queue = f"porchlight-test-{uuid.uuid4().hex[:12]}"
-    previous = {
-        "task_routes": app.conf.task_routes,
-        "task_always_eager": app.conf.task_always_eager,
-    }
-    # Eager mode would run the task in this process and prove nothing about the worker.
-    app.conf.update(
-        task_always_eager=False,
-        task_routes={"conversations.tasks.*": {"queue": queue}},
-    )
+def worker_env(*, queue, tmp_path, outbox_dir, **extra):
+    """The environment of a worker for this test: its queue, the test database and outbox."""
     env = dict(os.environ)
-    for name in ("PRODUCTION", "DEBUG", "CELERY_TASK_ALWAYS_EAGER"):
+    for name in ("PRODUCTION", "DEBUG", "CELERY_TASK_ALWAYS_EAGER", "SMS_FAKE_DELAY"):
         env.pop(name, None)
     env.update(
-        DJANGO_SETTINGS_MODULE="canvass.settings",
+        DJANGO_SETTINGS_MODULE="tests.conversations.worker_settings",
+        PORCHLIGHT_TEST_QUEUE=queue,
         DATABASE_URL=_test_database_url(),
         REDIS_URL=settings.REDIS_URL,
         OUTBOX_DIR=str(outbox_dir),
@@ -109,6 +94,12 @@ def celery_worker(transactional_db, tmp_path, outbox_dir):
         CELERY_BEAT_SCHEDULE=str(tmp_path / "celerybeat-schedule"),
         PYTHONUNBUFFERED="1",
     )
+    env.update({name: str(value) for name, value in extra.items()})
+    return env
+
+
+def worker_start(*, queue, env, log_path):
+    """Start a worker process on `queue`; returns once it says it is ready."""
     command = [
         sys.executable,
         "-m",
@@ -127,34 +118,73 @@ def celery_worker(transactional_db, tmp_path, outbox_dir):
         "--without-heartbeat",
         "--loglevel=INFO",
     ]
-    log_path = tmp_path / "worker.log"
-    process = None
+    # A restarted worker appends to the same log: wait for one more "ready." than before.
+    ready_before = log_path.read_text(errors="replace").count(" ready.") if log_path.exists() else 0
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    worker = Worker(process, queue, log_path)
     try:
-        _purge(queue)
-        with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(
-                command, cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
-            )
-        worker = Worker(process, queue, log_path)
         _wait_for(
-            lambda: " ready." in worker.log() or process.poll() is not None,
+            lambda: worker.log().count(" ready.") > ready_before or process.poll() is not None,
             what="the worker to start",
             log=worker.log,
         )
-        assert process.poll() is None, f"the worker exited at start:\n{worker.log()}"
-        yield worker
+    except BaseException:
+        worker_stop(worker)
+        raise
+    assert process.poll() is None, f"the worker exited at start:\n{worker.log()}"
+    return worker
+
+
+def worker_stop(worker):
+    if worker.process.poll() is None:
+        worker.process.terminate()
+        try:
+            worker.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait(timeout=5)
+
+
+@pytest.fixture
+def worker_queue(transactional_db):
+    """A queue of this test's own, with this process's tasks routed to it.
+
+    Requesting transactional_db first means workers are stopped before the
+    tables are flushed, so none holds a lock the flush would wait on.
+    """
+    assert app.conf.broker_url == settings.REDIS_URL, "the broker must be the Redis under test"
+    queue = f"porchlight-test-{uuid.uuid4().hex[:12]}"
+    previous = {
+        "task_routes": app.conf.task_routes,
+        "task_always_eager": app.conf.task_always_eager,
+    }
+    # Eager mode would run the task in this process and prove nothing about the worker.
+    app.conf.update(
+        task_always_eager=False,
+        task_routes={"conversations.tasks.*": {"queue": queue}},
+    )
+    _purge(queue)
+    try:
+        yield queue
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
         try:
             _forget(queue)
         finally:
             app.conf.update(**previous)
+
+
+@pytest.fixture
+def celery_worker(worker_queue, tmp_path, outbox_dir):
+    """A real worker on a queue of its own, pointed at the test database and outbox."""
+    env = worker_env(queue=worker_queue, tmp_path=tmp_path, outbox_dir=outbox_dir)
+    worker = worker_start(queue=worker_queue, env=env, log_path=tmp_path / "worker.log")
+    try:
+        yield worker
+    finally:
+        worker_stop(worker)
 
 
 @pytest.fixture

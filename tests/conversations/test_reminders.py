@@ -292,7 +292,7 @@ def test_unknown_outcome_is_never_resent(campaign, sms_failing_with):
     later = NOON + timedelta(days=1)
     with time_machine.travel(later, tick=False):
         assert reminder_send(reminder_id=reminder.pk) is None
-        assert services.reminders_mark_stale() == 0
+        assert services.reminders_recover_stale() == (0, 0)
         assert reminder.pk not in services.reminders_due_ids()
 
     assert reload(reminder).status == Reminder.Status.UNKNOWN
@@ -315,23 +315,25 @@ def test_mail_server_refusing_is_retried_later(campaign, settings, mailoutbox):
 
 
 @time_machine.travel(NOON, tick=False)
-def test_rows_stuck_in_sending_become_unknown(campaign, sent_sms):
+def test_rows_stuck_in_sending_after_the_provider_call_become_unknown(campaign, sent_sms):
     stale = services.STALE_SENDING_AFTER
     stuck = ReminderFactory(
         campaign=campaign,
         status=Reminder.Status.SENDING,
         claimed_at=NOON - stale - timedelta(minutes=1),
+        provider_called_at=NOON - stale - timedelta(minutes=1),
         attempts=1,
     )
     in_flight = ReminderFactory(
         campaign=campaign,
         status=Reminder.Status.SENDING,
         claimed_at=NOON - stale + timedelta(minutes=1),
+        provider_called_at=NOON - stale + timedelta(minutes=1),
         attempts=1,
     )
     waiting = ReminderFactory(campaign=campaign)
 
-    assert services.reminders_mark_stale() == 1
+    assert services.reminders_recover_stale() == (0, 1)
 
     assert reload(stuck).status == Reminder.Status.UNKNOWN
     assert reload(in_flight).status == Reminder.Status.SENDING

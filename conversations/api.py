@@ -1,0 +1,545 @@
+"""The door screen's sync API: the walk list for a phone, and the visits it sends back.
+
+The assignment link's token is the only credential (no password, no session, no CSRF):
+every view starts with `assignment_for_token`. The contract is in docs/sync-api.md.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_naive
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from canvass.access import LEADS
+from canvass.models import Membership, Volunteer
+from conversations.models import Channel, Visit
+from conversations.services import VisitConflict, VisitInvalid, visit_record
+from turf.models import Assignment, Household, Person, TurfStop
+
+MAX_VISITS_PER_BATCH = 200
+LINK_ENDED = (
+    "This assignment link has ended. Your notes are safe on your phone — "
+    "please reach your organizer."
+)
+
+
+# --- Access -------------------------------------------------------------------
+
+
+class LinkUnknown(APIException):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "unknown_link"
+
+    def __init__(self):
+        super().__init__({"detail": "No such assignment link.", "code": self.default_code})
+
+
+class LinkEnded(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "link_ended"
+
+    def __init__(self):
+        super().__init__({"detail": LINK_ENDED, "code": self.default_code})
+
+
+def assignment_for_token(token, *, for_write):
+    """The live assignment behind a link token: 404 for a token nobody issued, 403
+    (code "link_ended") once the link has expired or been revoked.
+
+    Reads are refused on an ended link as well as writes: the phone already holds its
+    walk list, and an ended link must stop showing people's names. `for_write` also
+    loads the assignment's volunteers, whom visits are stamped with.
+    """
+    assignments = Assignment.objects.for_token(token).select_related("turf__campaign")
+    if for_write:
+        assignments = assignments.prefetch_related("volunteers")
+    assignment = assignments.first()
+    if assignment is None:
+        raise LinkUnknown()
+    if not assignment.is_live:
+        raise LinkEnded()
+    return assignment
+
+
+class TokenAPIView(APIView):
+    """A view opened by an assignment link: no session, so no CSRF; no throttling, because
+    a phone coming back into signal sends everything it holds at once."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    parser_classes = [JSONParser]
+
+
+class LinkErrorOut(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["unknown_link", "link_ended"])
+
+
+TOKEN = OpenApiParameter(
+    "token", str, OpenApiParameter.PATH, description="The secret of the assignment link."
+)
+LINK_ERRORS = {
+    403: OpenApiResponse(LinkErrorOut, description="The link has expired or was revoked."),
+    404: OpenApiResponse(LinkErrorOut, description="No such assignment link."),
+}
+
+
+# --- GET /api/a/<token>/bundle ------------------------------------------------
+
+
+class NamedOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AssignmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    turf = NamedOut()
+    volunteers = NamedOut(many=True, help_text="Visits are stamped with the first by default.")
+
+
+class CommitmentKindOut(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
+class CampaignOut(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    rating_question = serializers.CharField()
+    scale_labels = serializers.DictField(child=serializers.CharField())
+    story_themes = serializers.ListField(child=serializers.CharField())
+    commitment_kinds = CommitmentKindOut(many=True)
+    phone_region = serializers.CharField()
+    channels = serializers.ListField(
+        child=serializers.CharField(), help_text="The reminder channels a commitment can use."
+    )
+
+
+class PersonOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+
+
+class EarlierVisitOut(serializers.Serializer):
+    happened_at = serializers.DateTimeField()
+    outcome = serializers.ChoiceField(choices=Visit.Outcome.choices)
+    themes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The themes of its story note; empty when the note is sensitive.",
+    )
+
+
+class HouseholdOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    address = serializers.CharField(help_text="House number and street.")
+    unit = serializers.CharField()
+    lat = serializers.FloatField(allow_null=True)
+    lng = serializers.FloatField(allow_null=True)
+    people = PersonOut(many=True)
+    visits = EarlierVisitOut(many=True, help_text="Every visit at this door, newest first.")
+
+
+class ProgressOut(serializers.Serializer):
+    knocked = serializers.IntegerField(help_text="Doors with a visit through this assignment.")
+    total = serializers.IntegerField(help_text="Doors on the walk list.")
+    conversations = serializers.IntegerField(help_text="Conversations through this assignment.")
+
+
+# BundleOut documents the bundle's shape; walk_list_bundle builds the same dicts directly,
+# because running 500 doors through nested serializers alone takes about 30 ms of the
+# 100 ms budget (bench/walk_list_bundle.py).
+class BundleOut(serializers.Serializer):
+    assignment = AssignmentOut()
+    campaign = CampaignOut()
+    households = HouseholdOut(many=True, help_text="In walking order.")
+    progress = ProgressOut()
+    owners = NamedOut(many=True, help_text="Organizers and field leads who can own a follow-up.")
+
+
+def walk_list_bundle(assignment):
+    """Everything a phone needs to walk `assignment`'s turf offline, in seven queries
+    whatever the turf's size.
+
+    Earlier visits carry only their date, outcome and story themes — never a story's
+    words — and a sensitive note's themes are left out too.
+    """
+    turf = assignment.turf
+    campaign = turf.campaign
+    doors = TurfStop.objects.filter(turf=turf).values("household_id")
+
+    households = {}
+    for stop in (
+        TurfStop.objects.filter(turf=turf)
+        .order_by("position")
+        .values(
+            "position",
+            "household_id",
+            "household__house_number",
+            "household__street",
+            "household__unit",
+            "household__lat",
+            "household__lng",
+        )
+    ):
+        households[stop["household_id"]] = {
+            "id": stop["household_id"],
+            "position": stop["position"],
+            "address": f"{stop['household__house_number']} {stop['household__street']}".strip(),
+            "unit": stop["household__unit"],
+            "lat": stop["household__lat"],
+            "lng": stop["household__lng"],
+            "people": [],
+            "visits": [],
+        }
+    people = (
+        Person.objects.filter(household__in=doors)
+        .order_by("last_name", "first_name", "pk")
+        .values_list("household_id", "pk", "first_name", "last_name")
+    )
+    for household_id, pk, first_name, last_name in people:
+        households[household_id]["people"].append(
+            {"id": pk, "first_name": first_name, "last_name": last_name}
+        )
+    visits = (
+        Visit.objects.filter(campaign=campaign, household__in=doors)
+        .order_by("-happened_at", "-pk")
+        .values_list(
+            "household_id", "happened_at", "outcome", "story_note__themes", "story_note__sensitive"
+        )
+    )
+    for household_id, happened_at, outcome, themes, sensitive in visits:
+        households[household_id]["visits"].append(
+            {
+                "happened_at": happened_at,
+                "outcome": outcome,
+                "themes": [] if sensitive or not themes else themes,
+            }
+        )
+    progress = Visit.objects.filter(assignment=assignment).aggregate(
+        knocked=Count("household", distinct=True, filter=Q(household__in=doors)),
+        conversations=Count("pk", filter=Q(outcome=Visit.Outcome.CONVERSATION)),
+    )
+    return {
+        "assignment": {
+            "id": assignment.pk,
+            "expires_at": assignment.expires_at,
+            "turf": {"id": turf.pk, "name": turf.name},
+            "volunteers": [{"id": v.pk, "name": str(v)} for v in assignment.volunteers.all()],
+        },
+        "campaign": {
+            "name": campaign.name,
+            "slug": campaign.slug,
+            "rating_question": campaign.rating_question,
+            "scale_labels": campaign.scale_labels,
+            "story_themes": campaign.story_themes,
+            "commitment_kinds": campaign.commitment_kinds,
+            "phone_region": campaign.phone_region,
+            "channels": list(Channel.values),
+        },
+        "households": list(households.values()),
+        "progress": {
+            "knocked": progress["knocked"],
+            "total": len(households),
+            "conversations": progress["conversations"],
+        },
+        "owners": [
+            {"id": user_id, "name": f"{first} {last}".strip() or username}
+            for user_id, first, last, username in Membership.objects.filter(
+                campaign=campaign, role__in=LEADS
+            )
+            .order_by("user__first_name", "user__last_name", "user__username")
+            .values_list("user_id", "user__first_name", "user__last_name", "user__username")
+        ],
+    }
+
+
+class BundleView(TokenAPIView):
+    @extend_schema(
+        operation_id="walk_list_bundle",
+        summary="The walk list behind an assignment link",
+        description=(
+            "The turf's households in walking order with their people and earlier visits "
+            "(date, outcome and story themes only — never a story's words; no themes for a "
+            "sensitive note), the campaign's question, scale, themes and commitment kinds, "
+            "progress through this assignment, and who can own a follow-up."
+        ),
+        parameters=[TOKEN],
+        responses={200: BundleOut, **LINK_ERRORS},
+        tags=["door screen"],
+    )
+    def get(self, request, token):
+        assignment = assignment_for_token(token, for_write=False)
+        # People's names and addresses: kept by the door screen itself, never by a cache.
+        return Response(walk_list_bundle(assignment), headers={"Cache-Control": "no-store"})
+
+
+# --- POST /api/a/<token>/visits -----------------------------------------------
+
+
+class DeviceTimeField(serializers.DateTimeField):
+    """A time from the phone's clock, which must carry its offset: a bare local time
+    would be read in the server's zone, not the volunteer's."""
+
+    default_error_messages = {
+        "naive": "Give the time with its offset, e.g. 2024-10-05T14:03:00-05:00.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and is_naive(parsed):
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class CampaignObjectField(serializers.PrimaryKeyRelatedField):
+    """An id of something in the assignment's campaign. Ids from elsewhere get the same
+    answer as ids that do not exist, so nothing outside the campaign can be probed."""
+
+    def __init__(self, *, scope, not_found, **kwargs):
+        self.scope = scope
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", None)
+        kwargs["error_messages"] = {"does_not_exist": not_found}
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.scope(self.context["assignment"].turf.campaign)
+
+
+class NewPersonIn(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, allow_blank=True, default="")
+
+
+def _rating(help_text):
+    return serializers.IntegerField(
+        min_value=0, max_value=10, allow_null=True, default=None, help_text=help_text
+    )
+
+
+class StoryNoteIn(serializers.Serializer):
+    rating_before = _rating("0–10 on the campaign's question, before the conversation.")
+    rating_after = _rating("0–10 again at the end: the shift is canvasser-reported.")
+    why = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    themes = serializers.ListField(
+        child=serializers.CharField(max_length=100), default=list, max_length=50
+    )
+    story = serializers.CharField(max_length=10000, allow_blank=True, default="")
+    canvasser_shared_story = serializers.BooleanField(default=False)
+    values_feelings = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    sensitive = serializers.BooleanField(default=False)
+    self_rating = _rating("How well the volunteer listened, 0–10.")
+
+
+class CommitmentIn(serializers.Serializer):
+    kind = serializers.CharField(max_length=40)
+    what = serializers.CharField(max_length=300, allow_blank=True)
+    when = DeviceTimeField(allow_null=True, default=None)
+    owner_id = CampaignObjectField(
+        source="owner",
+        scope=lambda campaign: get_user_model().objects.filter(memberships__campaign=campaign),
+        not_found="Choose one of this campaign's organizers or field leads.",
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        default=Channel.NONE,
+        error_messages={"invalid_choice": "“{input}” is not a channel: use sms, email or none."},
+    )
+    phone = serializers.CharField(max_length=40, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, allow_blank=True, default="")
+
+
+class VisitItemIn(serializers.Serializer):
+    client_id = serializers.UUIDField(help_text="Made on the phone; the same for every resend.")
+    happened_at = DeviceTimeField(help_text="The time on the device, with its offset.")
+    outcome = serializers.ChoiceField(
+        choices=Visit.Outcome.choices,
+        error_messages={
+            "invalid_choice": "“{input}” is not an outcome: use "
+            + ", ".join(Visit.Outcome.values)
+            + "."
+        },
+    )
+    household_id = CampaignObjectField(
+        source="household",
+        scope=lambda campaign: Household.objects.filter(campaign=campaign),
+        not_found="This door is not on your walk list.",
+        help_text="A door on the walk list; null for a conversation away from the list.",
+    )
+    person_id = CampaignObjectField(
+        source="person",
+        scope=lambda campaign: Person.objects.filter(campaign=campaign),
+        not_found="This person is not on your campaign's list.",
+    )
+    new_person = NewPersonIn(allow_null=True, default=None, help_text="Someone added on the spot.")
+    volunteer_id = CampaignObjectField(
+        source="volunteer",
+        scope=lambda campaign: Volunteer.objects.filter(campaign=campaign),
+        not_found="This volunteer is not on this assignment.",
+        help_text="Default: the assignment's first volunteer.",
+    )
+    note = serializers.CharField(max_length=500, allow_blank=True, default="")
+    place = serializers.CharField(
+        max_length=200,
+        allow_blank=True,
+        default="",
+        help_text="Where a conversation away from the walk list happened.",
+    )
+    story_note = StoryNoteIn(allow_null=True, default=None)
+    commitments = CommitmentIn(many=True, default=list)
+
+
+@dataclass
+class ValidItem:
+    client_id: str | None  # as sent, to be echoed in its result
+    data: dict
+
+
+@dataclass
+class InvalidItem:
+    client_id: str | None
+    errors: dict
+
+
+@extend_schema_field(VisitItemIn(many=True))
+class EachOnItsOwnField(serializers.ListField):
+    """A list whose items pass or fail one by one: each becomes a ValidItem or an
+    InvalidItem with its errors, instead of one bad item failing the whole list."""
+
+    def run_child_validation(self, data):
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        validated = []
+        for item in data:
+            client_id = item.get("client_id") if isinstance(item, dict) else None
+            client_id = client_id if isinstance(client_id, str) else None
+            try:
+                validated.append(ValidItem(client_id, self.child.run_validation(item)))
+            except serializers.ValidationError as exc:
+                validated.append(InvalidItem(client_id, _one_message_each(exc.detail, item)))
+        return validated
+
+
+def _one_message_each(detail, sent):
+    """DRF's errors in the contract's shape: one string per field, nested like the item,
+    and for a list of objects (commitments) one entry per object sent, {} for a good one."""
+    if isinstance(detail, dict):
+        if detail and all(isinstance(key, int) for key in detail):  # errors by list index
+            if isinstance(sent, list) and any(isinstance(v, dict) for v in detail.values()):
+                return [
+                    _one_message_each(detail.get(index, {}), sent[index])
+                    for index in range(len(sent))
+                ]
+            return " ".join(_one_message_each(value, None) for value in detail.values())
+        sent = sent if isinstance(sent, dict) else {}
+        return {str(key): _one_message_each(value, sent.get(key)) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(isinstance(value, str) for value in detail):
+            return " ".join(detail)
+        sent = sent if isinstance(sent, list) and len(sent) == len(detail) else [None] * len(detail)
+        return [_one_message_each(value, item) for value, item in zip(detail, sent, strict=True)]
+    return str(detail)
+
+
+class VisitBatchIn(serializers.Serializer):
+    visits = EachOnItsOwnField(
+        child=VisitItemIn(),
+        min_length=1,
+        max_length=MAX_VISITS_PER_BATCH,
+        error_messages={
+            "max_length": f"Send at most {MAX_VISITS_PER_BATCH} visits at once.",
+            "min_length": "Send at least one visit.",
+            "empty": "Send at least one visit.",
+        },
+    )
+
+
+class VisitResultOut(serializers.Serializer):
+    client_id = serializers.CharField(allow_null=True, help_text="As sent.")
+    status = serializers.ChoiceField(
+        choices=[
+            (201, "Stored now"),
+            (200, "Already stored with the same content"),
+            (409, "This client_id is already another visit"),
+            (400, "Invalid: nothing of it was stored"),
+        ]
+    )
+    visit_id = serializers.IntegerField(required=False, help_text="With 201 and 200.")
+    detail = serializers.CharField(required=False, help_text="With 409 and 400.")
+    errors = serializers.DictField(
+        required=False,
+        help_text=(
+            "With 400: one message per item field; nested objects for new_person and "
+            "story_note, one object per commitment for commitments."
+        ),
+    )
+
+
+class VisitBatchOut(serializers.Serializer):
+    results = VisitResultOut(many=True, help_text="One per visit sent, in the same order.")
+
+
+def _visit_result(assignment, item):
+    result = {"client_id": item.client_id}
+    if isinstance(item, InvalidItem):
+        errors = item.errors
+    else:
+        try:
+            visit, created = visit_record(assignment=assignment, **item.data)
+        except VisitConflict as exc:
+            return {**result, "status": 409, "detail": str(exc)}
+        except VisitInvalid as exc:
+            errors = exc.errors
+        else:
+            return {**result, "status": 201 if created else 200, "visit_id": visit.pk}
+    return {**result, "status": 400, "detail": VisitInvalid.message_for_people, "errors": errors}
+
+
+class VisitBatchView(TokenAPIView):
+    @extend_schema(
+        operation_id="visits_record",
+        summary="Record visits made on a phone",
+        description=(
+            "Each visit is checked and written on its own, idempotently on its client_id: "
+            "201 stored now, 200 already stored with the same content, 409 the client_id "
+            "is already a different visit, 400 invalid (nothing of it stored)."
+        ),
+        parameters=[TOKEN],
+        request=VisitBatchIn,
+        responses={
+            200: VisitBatchOut,
+            400: OpenApiResponse(description='The body is not {"visits": [1–200 objects]}.'),
+            **LINK_ERRORS,
+        },
+        tags=["door screen"],
+    )
+    def post(self, request, token):
+        assignment = assignment_for_token(token, for_write=True)
+        batch = VisitBatchIn(data=request.data, context={"assignment": assignment})
+        batch.is_valid(raise_exception=True)
+        results = [_visit_result(assignment, item) for item in batch.validated_data["visits"]]
+        return Response(VisitBatchOut({"results": results}).data)

@@ -1,0 +1,60 @@
+"""Inbound webhooks from the SMS provider."""
+
+import base64
+import hashlib
+import hmac
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from conversations.services import sms_inbound_handle
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def twilio_signature(*, auth_token, url, params):
+    """Twilio's X-Twilio-Signature for a form POST: HMAC-SHA1 over the full URL followed by
+    each POST parameter's name and value, sorted by name (a repeated name: its distinct
+    values, sorted, as Twilio's own libraries do), keyed with the account's auth token,
+    base64-encoded."""
+    data = url
+    for name in sorted(set(params.keys())):
+        values = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+        for value in sorted(set(values)):
+            data += name + value
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+@csrf_exempt
+@require_POST
+def twilio_sms(request):
+    """Twilio posts every text sent to our number here. Replies go through the outbox
+    (like every message we send), so the answer is always an empty TwiML document."""
+    token = settings.TWILIO_AUTH_TOKEN
+    if not token:
+        log.error("TWILIO_AUTH_TOKEN is not set: every inbound text is refused")
+        return HttpResponseForbidden("The SMS webhook is not configured.")
+    expected = twilio_signature(
+        auth_token=token, url=request.build_absolute_uri(), params=request.POST
+    )
+    given = request.headers.get("X-Twilio-Signature", "")
+    if not hmac.compare_digest(expected.encode(), given.encode()):
+        log.warning("refused an inbound text with a bad X-Twilio-Signature")
+        return HttpResponseForbidden("Bad X-Twilio-Signature.")
+    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid")
+    sender = request.POST.get("From", "")
+    if not sid or not sender:
+        return HttpResponseBadRequest("MessageSid and From are required.")
+    sms_inbound_handle(
+        provider_id=sid,
+        from_number=sender,
+        to_number=request.POST.get("To", ""),
+        body=request.POST.get("Body", ""),
+    )
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")

@@ -1,0 +1,392 @@
+// The door screen: the walk list, one-tap non-contacts, conversations, and the queue.
+// Every save goes to IndexedDB first; the network is only ever asked afterwards.
+import { conversationForm, fmt, h, isoWithOffset, noteForm, T } from "./form.js";
+import * as store from "./store.js";
+import { createSync, fetchJson } from "./sync.js";
+
+const OUTCOMES = JSON.parse(document.getElementById("door-outcomes").textContent);
+const CONFIG = JSON.parse(document.getElementById("door-config").textContent);
+const LABEL = Object.fromEntries(OUTCOMES.map((o) => [o.code, o.label]));
+const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
+const app = document.getElementById("app");
+const pending = document.getElementById("pending");
+const syncButton = document.getElementById("sync-now");
+const toastNode = document.getElementById("toast");
+const day = new Intl.DateTimeFormat(document.documentElement.lang, { month: "short", day: "numeric" });
+
+let bundle = null;
+let queue = [];
+let ended = null; // null, "ended" (expired or revoked) or "unknown"
+let view = "list";
+let doorsHere = new Set();
+let me = null; // which of a pair is holding the phone: their volunteer id
+// Stamped on every visit; the first volunteer listed until a pair says otherwise.
+const holder = () => me ?? bundle?.assignment.volunteers?.[0]?.id ?? null;
+const histories = new Map(); // household id → its <ul> of visits
+
+const sync = createSync({ token, onChange: refreshQueue, onEnded: markEnded, onDelivered: absorb });
+
+const uuid = () =>
+  crypto.randomUUID?.() ||
+  "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+    (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
+
+function toast(text) {
+  toastNode.textContent = text;
+  toastNode.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { toastNode.hidden = true; }, 4000);
+}
+
+const address = (hh) => hh.address + (hh.unit ? `, ${hh.unit}` : "");
+const unsent = () => queue.length;
+
+// `started` is when the volunteer tapped: the budget runs from the tap to the message.
+async function saveVisit(payload, previous, started = performance.now()) {
+  await store.putVisit({
+    client_id: payload.client_id,
+    token,
+    state: "waiting",
+    saved_at: previous?.saved_at ?? Date.now(),
+    payload,
+    errors: null,
+    detail: "",
+  });
+  toast(T.saved);
+  performance.measure("door-save", { start: started, end: performance.now() });
+  await refreshQueue();
+  sync.syncNow();
+}
+
+async function refreshQueue() {
+  queue = await store.listVisits(token);
+  if (ended && !queue.length && bundle) {
+    // Everything this link recorded is delivered and the link is over:
+    // the people's details leave the phone.
+    await store.deleteBundle(token);
+    bundle = null;
+    render();
+    return;
+  }
+  const n = unsent();
+  pending.dataset.count = n;
+  pending.textContent = n === 0 ? T.all_sent : n === 1 ? T.waiting_one : fmt("waiting_other", { n });
+  if (sync.state.retryAt && n && navigator.onLine !== false) {
+    pending.textContent += " " + fmt("retry_in", { s: Math.max(1, Math.round((sync.state.retryAt - Date.now()) / 1000)) });
+  } else if (n && navigator.onLine === false) {
+    pending.textContent += " " + T.offline;
+  }
+  syncButton.textContent = sync.state.sending ? T.syncing : T.sync_now;
+  renderProblems();
+  renderBanner();
+  if (view === "list" && bundle) {
+    for (const hh of bundle.households) histories.get(hh.id)?.replaceChildren(...historyItems(hh));
+    renderProgress();
+  }
+}
+
+// Delivered visits join the stored walk list at once, so it stays right with no signal.
+// `here` remembers the doors this phone has delivered a visit for, so that a second
+// visit to a door does not count it twice before the next fresh walk list.
+async function absorb(rows) {
+  const record = await store.getBundle(token);
+  if (!record) return;
+  const here = new Set(record.here || []);
+  for (const { payload } of rows) {
+    const hh = record.data.households.find((item) => item.id === payload.household_id);
+    if (hh) {
+      hh.visits.unshift({ happened_at: payload.happened_at, outcome: payload.outcome,
+        themes: payload.story_note?.themes || [] });
+      if (!here.has(hh.id)) record.data.progress.knocked += 1;
+      here.add(hh.id);
+    }
+    if (payload.outcome === "conversation") record.data.progress.conversations += 1;
+  }
+  record.here = [...here];
+  await store.putBundle(record);
+  bundle = record.data;
+  doorsHere = here;
+}
+
+async function markEnded(kind) {
+  ended = kind;
+  const record = await store.getBundle(token);
+  if (record) await store.putBundle({ ...record, ended: kind });
+  await refreshQueue();
+  render();
+}
+
+async function loadBundle() {
+  const record = await store.getBundle(token);
+  if (record) {
+    bundle = record.data;
+    ended = record.ended || null;
+    doorsHere = new Set(record.here || []);
+    me = record.me ?? null;
+  }
+  await refreshQueue();
+  render();
+  try {
+    const { status, body } = await fetchJson(`/api/a/${token}/bundle`);
+    if (status === 200 && body) {
+      bundle = body;
+      ended = null;
+      await store.putBundle({ token, data: body, fetched_at: Date.now(), here: [...doorsHere], me });
+      render();
+    } else if (status === 403 || status === 404) {
+      await markEnded(status === 404 ? "unknown" : "ended");
+    }
+  } catch (error) {
+    // No signal: the stored walk list is what we show.
+  }
+}
+
+function historyItems(hh) {
+  const items = [];
+  for (const row of [...queue].reverse()) {
+    if (row.payload.household_id !== hh.id) continue;
+    items.push(h("li", { className: "mine" },
+      `${day.format(new Date(row.payload.happened_at))} · ${LABEL[row.payload.outcome]} · `,
+      h("em", {}, row.state === "waiting" ? T.waiting_mark : row.state === "invalid" ? T.needs_fix : T.conflict)));
+  }
+  for (const v of hh.visits) {
+    items.push(h("li", {}, `${day.format(new Date(v.happened_at))} · ${LABEL[v.outcome] || v.outcome}`,
+      v.themes?.length ? ` · ${v.themes.join(", ")}` : ""));
+  }
+  return items;
+}
+
+function knockedCount() {
+  const waitingDoors = new Set(queue.map((row) => row.payload.household_id).filter((id) => id != null && !doorsHere.has(id)));
+  return Math.min(bundle.households.length, bundle.progress.knocked + waitingDoors.size);
+}
+
+function renderProgress() {
+  const node = document.getElementById("progress");
+  if (!node) return;
+  const conversations = bundle.progress.conversations +
+    queue.filter((row) => row.payload.outcome === "conversation").length;
+  node.textContent = `${fmt("knocked", { knocked: knockedCount(), total: bundle.households.length })} · ${fmt("conversations", { n: conversations })}`;
+}
+
+function renderBanner() {
+  let banner = document.getElementById("banner");
+  if (!ended) {
+    banner?.remove();
+    return;
+  }
+  const text = ended === "unknown" ? T.unknown_link
+    : unsent() ? fmt("ended_unsent", { n: unsent() }) : T.ended_clear;
+  if (!banner) {
+    banner = h("section", { id: "banner", className: "banner", role: "alert" });
+    app.before(banner);
+  }
+  banner.replaceChildren(h("h2", {}, T.ended_title), h("p", {}, text));
+}
+
+function renderProblems() {
+  let panel = document.getElementById("problems");
+  const rows = queue.filter((row) => row.state !== "waiting");
+  if (!rows.length) {
+    panel?.remove();
+    return;
+  }
+  if (!panel) {
+    panel = h("ul", { id: "problems", className: "problems" });
+    document.getElementById("sync").append(panel);
+  }
+  panel.replaceChildren(...rows.map((row) => {
+    const hh = bundle?.households.find((item) => item.id === row.payload.household_id);
+    const where = hh ? address(hh) : row.payload.place || T.event;
+    const line = `${where} · ${LABEL[row.payload.outcome]}`;
+    if (row.state === "conflict") {
+      return h("li", { className: "conflict" }, h("strong", {}, T.conflict), ` ${line}. `,
+        T.conflict_hint, row.detail ? ` (${row.detail})` : "");
+    }
+    return h("li", { className: "invalid" }, h("strong", {}, T.needs_fix), ` ${line} `,
+      h("button", { type: "button", onclick: () => openFix(row), "aria-label": `${T.fix}: ${line}` }, T.fix));
+  }));
+}
+
+// `draft` is a note that was being written when the page last closed: it comes back
+// as it was, with the same client_id, so saving it twice still makes one visit.
+function openForm(household, row, draft) {
+  if (!bundle) return;
+  view = "form";
+  const openedAt = draft?.opened_at ?? isoWithOffset();
+  const clientId = draft?.client_id ?? row?.client_id ?? uuid();
+  // The phone's back button closes the form instead of leaving the page.
+  history.pushState({ doorForm: true }, "");
+  const close = async () => {
+    await store.deleteDraft(token);
+    if (history.state?.doorForm) history.back();
+    view = "list";
+    render();
+    if (household) document.getElementById(`h-${household.id}`)?.scrollIntoView();
+  };
+  const onSave = async (payload) => {
+    await saveVisit({ ...payload, client_id: clientId, volunteer_id: row ? row.payload.volunteer_id : holder(),
+      happened_at: row ? row.payload.happened_at : openedAt }, row);
+    await close();
+  };
+  const onDraft = (payload) => store.putDraft({ token, client_id: clientId, opened_at: openedAt,
+    household_id: household?.id ?? null, payload });
+  const initial = draft ? draft.payload : row ? { ...row.payload, errors: row.errors } : null;
+  const form = row && row.payload.outcome !== "conversation"
+    ? noteForm({ initial, title: `${household ? address(household) : ""} · ${LABEL[row.payload.outcome]}`,
+        onSave: (payload) => onSave(payload), onCancel: close })
+    : conversationForm({ bundle, household, initial, onSave, onCancel: close, onDraft });
+  if (draft) form.dataset.dirty = "1";
+  form.addEventListener("input", () => { form.dataset.dirty = "1"; }, { once: true });
+  app.replaceChildren(form);
+  scrollTo(0, 0);
+  const heading = form.querySelector("h2");
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+function openFix(row) {
+  const household = bundle?.households.find((hh) => hh.id === row.payload.household_id) || null;
+  openForm(household, row);
+}
+
+function card(hh) {
+  const id = `h-${hh.id}`;
+  const note = h("input", { id: `n-${hh.id}`, className: "note", maxLength: 500,
+    placeholder: T.note, autocomplete: "off" });
+  const history = h("ul", { className: "history", "aria-label": T.earlier }, historyItems(hh));
+  histories.set(hh.id, history);
+  const people = hh.people.map((p) => `${p.first_name} ${p.last_name}`.trim()).join(", ");
+  return h("li", { className: "door", id },
+    h("h2", { id: `${id}-a` }, address(hh)),
+    h("p", { className: "people" }, people || T.no_people),
+    history,
+    h("label", { htmlFor: note.id, className: "sr" }, fmt("note_for", { address: address(hh) })),
+    note,
+    h("div", { className: "outcomes" },
+      OUTCOMES.filter((o) => o.code !== "conversation").map((o) =>
+        h("button", { type: "button", "data-outcome": o.code, "aria-describedby": `${id}-a`,
+          onclick: (event) => saveVisit({ client_id: uuid(), happened_at: isoWithOffset(),
+            outcome: o.code, household_id: hh.id, person_id: null, new_person: null, volunteer_id: holder(),
+            note: note.value.trim(), place: "", story_note: null, commitments: [] },
+            null, event.timeStamp).then(() => { note.value = ""; }) }, o.label)),
+      h("button", { type: "button", className: "primary", "data-outcome": "conversation",
+        "aria-describedby": `${id}-a`, onclick: () => openForm(hh) }, T.conversation)));
+}
+
+// A pair shares one link: each visit says which of them was at the door.
+function pairPicker() {
+  const volunteers = bundle.assignment.volunteers || [];
+  if (volunteers.length < 2) return null;
+  const select = h("select", { id: "me", onchange: async () => {
+    me = Number(select.value);
+    const record = await store.getBundle(token);
+    if (record) await store.putBundle({ ...record, me });
+  } }, volunteers.map((v) => h("option", { value: v.id, selected: v.id === holder() }, v.name)));
+  return h("div", { className: "field" }, h("label", { htmlFor: "me" }, T.recording_as), select);
+}
+
+// Finishing never drops an unsent note; with everything sent it asks once, then
+// removes the walk list (people's names and addresses) from the phone.
+function finish(out) {
+  if (unsent()) {
+    out.replaceChildren(fmt("finish_unsent", { n: unsent() }));
+    return;
+  }
+  out.replaceChildren(T.finish_confirm, " ", h("button", { type: "button", className: "primary",
+    onclick: async () => {
+      await store.deleteBundle(token);
+      bundle = null;
+      app.replaceChildren(h("p", { className: "done", role: "status" }, T.finish_done));
+    } }, T.finish_yes));
+}
+
+function render() {
+  if (view !== "list") return;
+  histories.clear();
+  document.title = bundle ? `${bundle.assignment.turf.name} · Porchlight` : document.title;
+  document.getElementById("turf").textContent = bundle ? bundle.assignment.turf.name : "Porchlight";
+  renderBanner();
+  if (!bundle) {
+    app.replaceChildren(h("p", {}, ended ? "" : T.no_list));
+    return;
+  }
+  // A fresh walk list can arrive while a note is being typed: keep the words and the focus.
+  const typed = new Map([...app.querySelectorAll("input.note")].map((i) => [i.id, i.value]));
+  const focused = document.activeElement?.id;
+  const out = h("p", { className: "notice", role: "status" });
+  app.replaceChildren(
+    pairPicker(),
+    h("p", { id: "progress", className: "progress" }),
+    h("button", { type: "button", className: "event", onclick: () => openForm(null) }, T.event),
+    h("ol", { className: "walk" }, bundle.households.map(card)),
+    h("button", { type: "button", className: "quiet finish", onclick: () => finish(out) }, T.finish),
+    out);
+  for (const [id, value] of typed) { const input = document.getElementById(id); if (input) input.value = value; }
+  if (focused && typed.has(focused)) document.getElementById(focused)?.focus();
+  renderProgress();
+}
+
+history.scrollRestoration = "manual";
+addEventListener("popstate", () => {
+  if (view === "list") return;
+  // The back button must not throw away a half-written story note.
+  if (app.querySelector("form.story[data-dirty]")) {
+    history.pushState({ doorForm: true }, "");
+    toast(T.unsaved_form);
+    return;
+  }
+  view = "list";
+  render();
+});
+addEventListener("online", () => { sync.syncNow(); loadBundle(); });
+addEventListener("offline", refreshQueue);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") sync.syncNow();
+});
+syncButton.addEventListener("click", () => {
+  if (!unsent()) toast(T.all_sent);
+  sync.syncNow();
+  loadBundle();
+});
+
+// The language switch goes through the server (it sets the cookie), then the
+// cached copy of the page is refreshed so the next open is in that language too.
+document.querySelectorAll("a[data-lang]").forEach((link) => link.addEventListener("click", async (event) => {
+  if (!("caches" in window)) return;
+  event.preventDefault();
+  try {
+    await fetch(link.href, { credentials: "same-origin" });
+    const response = await fetch(`${CONFIG.shell}?fresh=1`, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(response.statusText);
+    for (const key of await caches.keys()) {
+      if (key.startsWith("door-")) await (await caches.open(key)).put(CONFIG.shell, response.clone());
+    }
+    location.reload();
+  } catch (error) {
+    toast(T.lang_needs_signal);
+  }
+}));
+
+// Walk lists of other links whose time is up and that hold nothing unsent leave the
+// phone too, even if their page is never opened again.
+async function sweep() {
+  for (const record of await store.listBundles()) {
+    if (record.token === token) continue;
+    const expires = Date.parse(record.data.assignment.expires_at);
+    if ((record.ended || expires < Date.now()) && !(await store.listVisits(record.token)).length) {
+      await store.deleteBundle(record.token);
+    }
+  }
+}
+
+if ("serviceWorker" in navigator) navigator.serviceWorker.register(CONFIG.sw).catch(() => {});
+async function resumeDraft() {
+  const draft = await store.getDraft(token);
+  if (!draft || !bundle || view !== "list") return;
+  const household = bundle.households.find((hh) => hh.id === draft.household_id) || null;
+  openForm(household, queue.find((row) => row.client_id === draft.client_id), draft);
+  toast(T.draft_back);
+}
+
+loadBundle().then(resumeDraft).then(() => sync.syncNow()).then(sweep);

@@ -1,0 +1,325 @@
+// The story note and its commitments, in the order a conversation goes.
+const json = (id) => JSON.parse(document.getElementById(id).textContent);
+export const T = json("door-strings");
+export const CHANNELS = json("door-channels");
+
+export function fmt(key, vars = {}) {
+  return T[key].replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
+}
+
+let uid = 0;
+export const nextId = (prefix) => `${prefix}-${++uid}`;
+
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value == null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key in node && key !== "list") node[key] = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  node.append(...children.flat().filter((child) => child != null && child !== false));
+  return node;
+}
+
+// The time on this phone, as ISO 8601 with its UTC offset (the server keeps it as sent).
+export function isoWithOffset(date = new Date()) {
+  const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  const sign = offset >= 0 ? "+" : "-";
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
+    `${sign}${pad(offset / 60)}:${pad(offset % 60)}`
+  );
+}
+
+// A light check only: the server parses numbers properly and its answer is shown too.
+export function looksLikePhone(raw, region) {
+  const digits = raw.replace(/\D/g, "");
+  if (/[^\d\s().+\-]/.test(raw)) return false;
+  if (raw.trim().startsWith("+")) return digits.length >= 8 && digits.length <= 15;
+  if (region === "US" || region === "CA") {
+    const national = digits.length === 11 && digits[0] === "1" ? digits.slice(1) : digits;
+    return national.length === 10 && /^[2-9]\d{2}[2-9]/.test(national);
+  }
+  return digits.length >= 6 && digits.length <= 15;
+}
+
+const looksLikeEmail = (raw) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw);
+
+// Server errors come as nested objects and lists; make them "path → messages".
+export function flattenErrors(errors, path = "", out = {}) {
+  if (errors == null) return out;
+  if (typeof errors === "string") {
+    (out[path] ||= []).push(errors);
+  } else if (Array.isArray(errors)) {
+    errors.forEach((item, index) => {
+      if (typeof item === "string") (out[path] ||= []).push(item);
+      else flattenErrors(item, path ? `${path}.${index}` : String(index), out);
+    });
+  } else {
+    for (const [key, value] of Object.entries(errors)) {
+      const name = key === "non_field_errors" ? path : path ? `${path}.${key}` : key;
+      flattenErrors(value, name, out);
+    }
+  }
+  return out;
+}
+
+function field(label, control, path, hint) {
+  const id = control.id || (control.id = nextId("f"));
+  const error = h("p", { className: "error", id: `${id}-e`, hidden: true });
+  const hintNode = hint && h("p", { className: "hint", id: `${id}-h` }, hint);
+  control.setAttribute("aria-describedby", [hint && `${id}-h`, `${id}-e`].filter(Boolean).join(" "));
+  return h("div", { className: "field", "data-path": path },
+    h("label", { htmlFor: id }, label), hintNode, control, error);
+}
+
+function choiceGroup(legend, name, options, type, path, selected, describedBy) {
+  const chosen = new Set([].concat(selected ?? []).map(String));
+  return h("fieldset", { className: `choices ${type}`, "data-path": path,
+    "aria-describedby": describedBy },
+    h("legend", {}, legend),
+    options.map(([value, label]) => {
+      const id = nextId(name);
+      return h("span", { className: "choice" },
+        h("input", { type, id, name, value, checked: chosen.has(String(value)) }),
+        h("label", { htmlFor: id, className: "chip" }, label));
+    }),
+    h("p", { className: "error", hidden: true }));
+}
+
+function checkbox(name, label, checked) {
+  const id = nextId(name);
+  return h("div", { className: "check" },
+    h("input", { type: "checkbox", id, name, checked: !!checked }), h("label", { htmlFor: id }, label));
+}
+
+const SCALE = [["", T.not_asked], ...Array.from({ length: 11 }, (_, i) => [String(i), String(i)])];
+
+function commitmentBlock(campaign, owners, region, index, value = {}) {
+  const c = (name) => `commitments.${index}.${name}`;
+  const kind = h("select", { name: "kind" },
+    campaign.commitment_kinds.map((k) => h("option", { value: k.code, selected: k.code === value.kind }, k.label)));
+  const owner = h("select", { name: "owner_id" }, h("option", { value: "" }, T.nobody),
+    owners.map((o) => h("option", { value: o.id, selected: String(o.id) === String(value.owner_id) }, o.name)));
+  const channels = (campaign.channels || Object.keys(CHANNELS)).map((code) => [code, CHANNELS[code] || code]);
+  let when = "";
+  if (value.when) {
+    const d = new Date(value.when);
+    when = isoWithOffset(d).slice(0, 16);
+  }
+  const block = h("fieldset", { className: "commitment" },
+    h("legend", {}, fmt("commitment_n", { n: index + 1 })),
+    field(T.kind, kind, c("kind")),
+    field(T.what, h("input", { name: "what", value: value.what || "", maxLength: 300, autocomplete: "off" }), c("what")),
+    field(T.when, h("input", { name: "when", type: "datetime-local", value: when }), c("when")),
+    field(T.owner, owner, c("owner_id")),
+    choiceGroup(T.channel, nextId("ch"), channels, "radio", c("channel"), value.channel || "none"),
+    field(T.phone, h("input", { name: "phone", type: "tel", value: value.phone || "", autocomplete: "off" }), c("phone")),
+    field(T.email, h("input", { name: "email", type: "email", value: value.email || "", autocomplete: "off" }), c("email")),
+    h("button", { type: "button", className: "quiet", onclick: () => block.remove() }, T.remove));
+  block.dataset.region = region;
+  return block;
+}
+
+/* The conversation form. `household` is null at an event. `initial` is a payload
+   being fixed after the server refused it. Calls onSave(payload) once it passes
+   the light checks here. */
+export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft }) {
+  const { campaign, owners = [] } = bundle;
+  const note = initial?.story_note || {};
+  const people = household ? household.people : [];
+  const whoOptions = [...people.map((p) => [String(p.id), `${p.first_name} ${p.last_name}`.trim()]),
+    ["new", T.someone_new]];
+  const who = initial
+    ? (initial.person_id ? String(initial.person_id) : "new")
+    : (people.length === 1 ? String(people[0].id) : "new");
+  const np = initial?.new_person || {};
+  const scaleId = nextId("scale");
+  const scaleText = Object.entries(campaign.scale_labels || {})
+    .sort((a, b) => a[0] - b[0]).map(([n, label]) => `${n}: ${label}`).join(" · ");
+  const shift = h("output", { className: "shift", "aria-live": "polite" });
+  const commitments = h("div", { className: "commitments" });
+  const form = h("form", { className: "story", noValidate: true },
+    h("h2", {}, household ? household.address + (household.unit ? `, ${household.unit}` : "") : T.event),
+    h("p", { className: "error form-error", role: "alert", hidden: true }),
+    household ? null : field(T.place, h("input", { name: "place", value: initial?.place || "", maxLength: 200 }), "place"),
+    choiceGroup(T.who, "who", whoOptions, "radio", "person_id", who),
+    h("div", { className: "new-person", "data-path": "new_person" },
+      field(T.first_name, h("input", { name: "first_name", value: np.first_name || "", autocomplete: "off" }), "new_person.first_name"),
+      field(T.last_name, h("input", { name: "last_name", value: np.last_name || "", autocomplete: "off" }), "new_person.last_name"),
+      field(T.phone, h("input", { name: "np_phone", type: "tel", value: np.phone || "", autocomplete: "off" }), "new_person.phone"),
+      field(T.email, h("input", { name: "np_email", type: "email", value: np.email || "", autocomplete: "off" }), "new_person.email")),
+    h("p", { className: "question", id: `${scaleId}-q` }, campaign.rating_question),
+    h("p", { className: "hint", id: scaleId }, scaleText),
+    choiceGroup(T.rating_before, "rb", SCALE, "radio", "story_note.rating_before", note.rating_before ?? "", `${scaleId}-q ${scaleId}`),
+    field(T.why, h("textarea", { name: "why", rows: 2, value: note.why || "" }), "story_note.why"),
+    choiceGroup(T.themes, "theme", campaign.story_themes.map((t) => [t, t]), "checkbox", "story_note.themes", note.themes || []),
+    field(T.story, h("textarea", { name: "story", rows: 5, value: note.story || "" }), "story_note.story", T.story_hint),
+    checkbox("shared", T.shared, note.canvasser_shared_story),
+    field(T.values, h("textarea", { name: "values", rows: 2, value: note.values_feelings || "" }), "story_note.values_feelings"),
+    choiceGroup(T.rating_after, "ra", SCALE, "radio", "story_note.rating_after", note.rating_after ?? "", `${scaleId}-q ${scaleId}`),
+    shift,
+    choiceGroup(T.self_rating, "sr", SCALE, "radio", "story_note.self_rating", note.self_rating ?? ""),
+    checkbox("sensitive", T.sensitive, note.sensitive),
+    h("h3", {}, T.commitments),
+    commitments,
+    h("button", { type: "button", className: "quiet add", onclick: () => addCommitment() }, T.add_commitment),
+    h("div", { className: "actions" },
+      h("button", { type: "submit", className: "primary" }, T.save),
+      h("button", { type: "button", className: "quiet", onclick: onCancel }, T.cancel)));
+
+  const region = campaign.phone_region || "US";
+  function addCommitment(value) {
+    const block = commitmentBlock(campaign, owners, region, commitments.children.length, value);
+    commitments.append(block);
+    if (!value) block.querySelector("select").focus();
+  }
+  (initial?.commitments || []).forEach((value) => addCommitment(value));
+
+  const radio = (name) => form.querySelector(`input[name="${name}"]:checked`)?.value ?? "";
+  const rating = (name) => (radio(name) === "" ? null : Number(radio(name)));
+  const val = (root, name) => root.querySelector(`[name="${name}"]`).value.trim();
+
+  function refresh() {
+    form.querySelector(".new-person").hidden = radio("who") !== "new";
+    const before = rating("rb");
+    const after = rating("ra");
+    const diff = after - before;
+    shift.textContent = before === null || after === null
+      ? "" : fmt("shift", { shift: diff > 0 ? `+${diff}` : String(diff) });
+  }
+  form.addEventListener("change", refresh);
+  refresh();
+  let draftTimer;
+  form.addEventListener("input", () => {
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(() => onDraft?.(read()), 300);
+  });
+
+  function read() {
+    const chosen = radio("who");
+    const newPerson = { first_name: val(form, "first_name"), last_name: val(form, "last_name"),
+      phone: val(form, "np_phone"), email: val(form, "np_email") };
+    const blocks = [...commitments.querySelectorAll(".commitment")];
+    return {
+      outcome: "conversation",
+      household_id: household ? household.id : null,
+      person_id: chosen && chosen !== "new" ? Number(chosen) : null,
+      new_person: chosen === "new" && Object.values(newPerson).some(Boolean) ? newPerson : null,
+      note: "",
+      place: household ? "" : val(form, "place"),
+      story_note: {
+        rating_before: rating("rb"),
+        rating_after: rating("ra"),
+        why: val(form, "why"),
+        themes: [...form.querySelectorAll('input[name="theme"]:checked')].map((i) => i.value),
+        story: val(form, "story"),
+        canvasser_shared_story: form.querySelector('[name="shared"]').checked,
+        values_feelings: val(form, "values"),
+        sensitive: form.querySelector('[name="sensitive"]').checked,
+        self_rating: rating("sr"),
+      },
+      commitments: blocks.map((block) => {
+        const when = val(block, "when");
+        return {
+          kind: val(block, "kind"),
+          what: val(block, "what"),
+          when: when ? isoWithOffset(new Date(when)) : null,
+          owner_id: val(block, "owner_id") ? Number(val(block, "owner_id")) : null,
+          channel: block.querySelector("input[type=radio]:checked")?.value || "none",
+          phone: val(block, "phone"),
+          email: val(block, "email"),
+        };
+      }),
+    };
+  }
+
+  function check(payload) {
+    const errors = {};
+    if (!household && !payload.place) errors.place = [T.required_place];
+    const person = payload.new_person;
+    if (person) {
+      if (!person.first_name) errors["new_person.first_name"] = [T.required_name];
+      if (person.phone && !looksLikePhone(person.phone, region))
+        errors["new_person.phone"] = [fmt("bad_phone", { raw: person.phone })];
+      if (person.email && !looksLikeEmail(person.email))
+        errors["new_person.email"] = [fmt("bad_email", { raw: person.email })];
+    }
+    payload.commitments.forEach((c, i) => {
+      const p = `commitments.${i}.`;
+      if (!c.what) errors[`${p}what`] = [T.required_what];
+      if (c.phone && !looksLikePhone(c.phone, region)) errors[`${p}phone`] = [fmt("bad_phone", { raw: c.phone })];
+      else if (c.channel === "sms" && !c.phone) errors[`${p}phone`] = [T.need_phone];
+      if (c.email && !looksLikeEmail(c.email)) errors[`${p}email`] = [fmt("bad_email", { raw: c.email })];
+      else if (c.channel === "email" && !c.email) errors[`${p}email`] = [T.need_email];
+    });
+    return errors;
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(draftTimer);
+    const payload = read();
+    const errors = check(payload);
+    if (showErrors(form, errors)) {
+      onDraft?.(payload);
+      return;
+    }
+    onSave(payload);
+  });
+  if (initial?.errors) showErrors(form, flattenErrors(initial.errors));
+  return form;
+}
+
+/* Puts each message next to the control it is about (or at the top), and focuses
+   the first. Returns true when there was anything to show. */
+export function showErrors(form, errors) {
+  form.querySelectorAll(".error").forEach((node) => { node.hidden = true; node.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+  const entries = Object.entries(errors);
+  if (!entries.length) return false;
+  const top = form.querySelector(".form-error");
+  const topMessages = [];
+  for (const [path, messages] of entries) {
+    let target = null;
+    for (let p = path; p && !target; p = p.includes(".") ? p.replace(/\.[^.]*$/, "") : "") {
+      target = form.querySelector(`[data-path="${p}"]`);
+    }
+    if (!target) {
+      topMessages.push(...messages);
+      continue;
+    }
+    const error = target.querySelector(".error");
+    error.textContent = messages.join(" ");
+    error.hidden = false;
+    target.querySelector("input, select, textarea")?.setAttribute("aria-invalid", "true");
+  }
+  top.textContent = [T.fix_below, ...topMessages].join(" ");
+  top.hidden = false;
+  const first = form.querySelector("[aria-invalid]");
+  if (first) first.focus();
+  else top.scrollIntoView({ block: "center" });
+  return true;
+}
+
+/* A non-contact the server refused (say, a note too long): only the note can change. */
+export function noteForm({ initial, title, onSave, onCancel }) {
+  const input = h("input", { name: "note", value: initial.note || "", maxLength: 500 });
+  const form = h("form", { className: "story", noValidate: true },
+    h("h2", {}, title),
+    h("p", { className: "error form-error", role: "alert", hidden: true }),
+    field(T.note, input, "note"),
+    h("div", { className: "actions" },
+      h("button", { type: "submit", className: "primary" }, T.save),
+      h("button", { type: "button", className: "quiet", onclick: onCancel }, T.cancel)));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const { errors, ...payload } = initial;
+    onSave({ ...payload, note: input.value.trim() });
+  });
+  if (initial.errors) showErrors(form, flattenErrors(initial.errors));
+  return form;
+}

@@ -1,0 +1,209 @@
+"""Faults around a real Celery worker on Redis and PostgreSQL: duplicates, kills, lost messages.
+
+Each test states the outcome the design promises: sent exactly once, or (when a
+provider call may or may not have happened) marked "unknown" for a person, never
+sent twice and never silently gone.
+"""
+
+import os
+import signal
+import uuid
+from datetime import time as clock
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from conversations import services, tasks
+from conversations.models import Channel, Reminder
+from tests.conftest import Sms
+from tests.conversations.test_celery_worker import (
+    _purge,
+    _wait_for,
+    publishes,  # noqa: F401 - a fixture
+    worker_env,
+    worker_queue,  # noqa: F401 - a fixture
+    worker_start,
+    worker_stop,
+)
+from tests.factories import CampaignFactory
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+PHONE = "+15125550123"
+
+
+@pytest.fixture
+def workers(worker_queue, tmp_path, outbox_dir):  # noqa: F811
+    """Start workers on this test's queue (`workers.start(**env)`); all stopped at the end."""
+    started = []
+
+    class Workers:
+        queue = worker_queue
+
+        def start(self, **extra_env):
+            env = worker_env(
+                queue=worker_queue, tmp_path=tmp_path, outbox_dir=outbox_dir, **extra_env
+            )
+            worker = worker_start(queue=worker_queue, env=env, log_path=tmp_path / "worker.log")
+            started.append(worker)
+            return worker
+
+    try:
+        yield Workers()
+    finally:
+        for worker in started:
+            worker_stop(worker)
+
+
+@pytest.fixture
+def campaign_awake():
+    # No quiet hours, so the outcome does not depend on when the suite runs.
+    return CampaignFactory(quiet_hours_start=clock(0, 0), quiet_hours_end=clock(0, 0))
+
+
+def due_reminder(campaign, body):
+    with transaction.atomic():
+        return services.reminder_create(
+            campaign=campaign,
+            channel=Channel.SMS,
+            to=PHONE,
+            body=body,
+            send_at=timezone.now(),
+            idempotency_key=f"fault-{uuid.uuid4()}",
+        )
+
+
+def fake_sms(outbox_dir):
+    path = outbox_dir / "sms-fake.log"
+    if not path.exists():
+        return []
+    return [line.split("\t", 1)[1] for line in path.read_text().splitlines()]
+
+
+def settled(reminder, *statuses):
+    def check():
+        reminder.refresh_from_db()
+        return reminder.status in statuses
+
+    return check
+
+
+def tasks_done(worker, count):
+    return lambda: worker.log().count(" succeeded in ") >= count
+
+
+def test_a_task_delivered_twice_sends_once(workers, campaign_awake, monkeypatch, sent_sms):
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args, **kwargs: None)
+    reminder = due_reminder(campaign_awake, "Meeting tonight at 7.")
+    worker = workers.start()
+
+    # Redis redelivers, beat overlaps with a publish, a person clicks twice: three messages.
+    tasks.reminder_send.delay(reminder.pk)
+    tasks.reminder_send.delay(reminder.pk)
+    tasks.reminders_send.delay([reminder.pk, reminder.pk])
+
+    _wait_for(tasks_done(worker, 3), what="three tasks to run", log=worker.log)
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (Reminder.Status.SENT, 1)
+    assert sent_sms() == [Sms(to=PHONE, body="Meeting tonight at 7.")]
+
+
+def test_worker_killed_during_the_provider_call_is_surfaced_not_resent(
+    workers, campaign_awake, outbox_dir
+):
+    # The fake provider records the text, then hangs: it took the message and never answered.
+    worker = workers.start(
+        SMS_BACKEND="fake", SMS_FAKE_DELAY=300, REMINDERS_STALE_SENDING_SECONDS=1
+    )
+    reminder = due_reminder(campaign_awake, "Rent strike meeting, Thursday 7pm.")
+    _wait_for(
+        lambda: fake_sms(outbox_dir) == ["Rent strike meeting, Thursday 7pm."],
+        what="the provider call",
+        log=worker.log,
+    )
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.SENDING and reminder.provider_called_at
+
+    os.kill(worker.process.pid, signal.SIGKILL)
+    worker.process.wait(timeout=10)
+    worker = workers.start(SMS_BACKEND="fake", REMINDERS_STALE_SENDING_SECONDS=1)
+
+    # Redis hands the unacknowledged task out again; then beat's dispatcher runs.
+    tasks.reminder_send.delay(reminder.pk)
+    tasks.reminders_dispatch_due.delay()
+    _wait_for(settled(reminder, Reminder.Status.UNKNOWN), what="unknown", log=worker.log)
+    # Later sweeps leave it for a person: it is never sent again by itself.
+    tasks.reminders_dispatch_due.delay()
+    after = due_reminder(campaign_awake, "A later reminder still goes out.")
+    _wait_for(settled(after, Reminder.Status.SENT), what="the later reminder", log=worker.log)
+
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.UNKNOWN
+    assert "stopped while the provider was being called" in reminder.last_error
+    assert fake_sms(outbox_dir) == [
+        "Rent strike meeting, Thursday 7pm.",
+        "A later reminder still goes out.",
+    ]
+
+
+def test_worker_killed_before_the_provider_call_is_sent_again(
+    workers, campaign_awake, monkeypatch, outbox_dir
+):
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args, **kwargs: None)
+    reminder = due_reminder(campaign_awake, "Support group, Monday 6pm.")
+    # What a worker killed after its claim and before the provider call leaves behind.
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=Reminder.Status.SENDING,
+        claimed_at=timezone.now() - timedelta(minutes=5),
+        claim="killed-worker",
+        attempts=1,
+    )
+    worker = workers.start(SMS_BACKEND="fake", REMINDERS_STALE_CLAIM_SECONDS=1)
+
+    tasks.reminders_dispatch_due.delay()
+
+    _wait_for(settled(reminder, Reminder.Status.SENT), what="the resend", log=worker.log)
+    assert reminder.attempts == 1
+    assert fake_sms(outbox_dir) == ["Support group, Monday 6pm."]
+
+
+def test_commit_then_crash_before_publishing_is_sent_by_the_sweep(
+    workers,
+    campaign_awake,
+    monkeypatch,
+    publishes,  # noqa: F811 - the fixture imported above
+    sent_sms,
+):
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args, **kwargs: None)
+    worker = workers.start()
+    reminder = due_reminder(campaign_awake, "Phone bank, Saturday 10am.")
+    assert publishes == [], "the crash came before the publish"
+
+    tasks.reminders_dispatch_due.delay()  # what beat does every minute
+
+    _wait_for(settled(reminder, Reminder.Status.SENT), what="the sweep to send", log=worker.log)
+    assert sent_sms() == [Sms(to=PHONE, body="Phone bank, Saturday 10am.")]
+
+
+def test_messages_lost_in_a_redis_restart_are_queued_again(workers, campaign_awake, outbox_dir):
+    # Two messages are in Redis when it restarts without persistence: one published on
+    # commit, one by a dispatcher a few minutes ago. No worker has picked them up.
+    fresh = due_reminder(campaign_awake, "Published on commit.")
+    older = due_reminder(campaign_awake, "Queued by the dispatcher.")
+    Reminder.objects.filter(pk=older.pk).update(
+        queued_at=timezone.now() - services.REQUEUE_AFTER - timedelta(seconds=5)
+    )
+    _purge(workers.queue)  # the restart
+
+    worker = workers.start(SMS_BACKEND="fake")
+    tasks.reminders_dispatch_due.delay()
+
+    for reminder in (fresh, older):
+        _wait_for(settled(reminder, Reminder.Status.SENT), what="the requeue", log=worker.log)
+    assert sorted(fake_sms(outbox_dir)) == ["Published on commit.", "Queued by the dispatcher."]

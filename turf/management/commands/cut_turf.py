@@ -1,0 +1,50 @@
+"""`manage.py cut_turf --campaign SLUG --doors N`: cut the households on no turf into turfs."""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+
+from canvass.models import Campaign
+from turf.cutting import size_spread, turf_cut
+from turf.models import Turf
+
+
+class Command(BaseCommand):
+    help = (
+        "Cut the households of a campaign that are on no turf into compact turfs of about "
+        "N doors each (every turf within ±15% of N), in walk order."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--campaign", required=True, metavar="SLUG")
+        parser.add_argument("--doors", required=True, type=int, metavar="N", help="doors per turf")
+        parser.add_argument("--precinct", metavar="P", help="cut only this precinct")
+        parser.add_argument("--prefix", default="Turf", help="turf names: PREFIX 001, 002…")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="first delete open, never-assigned turfs inside what is cut, and cut again",
+        )
+
+    def handle(self, *args, campaign, doors, precinct, prefix, replace, **options):
+        try:
+            found = Campaign.objects.get(slug=campaign)
+        except Campaign.DoesNotExist:
+            raise CommandError(f"No campaign with slug “{campaign}”.") from None
+        try:
+            turfs = turf_cut(
+                campaign=found,
+                doors=doors,
+                precinct=precinct,
+                name_prefix=prefix,
+                replace_open=replace,
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+
+        counted = Turf.objects.filter(pk__in=[t.pk for t in turfs]).annotate(doors=Count("stops"))
+        sizes = dict(counted.values_list("pk", "doors"))
+        width = max(len(turf.name) for turf in turfs)
+        for turf in turfs:
+            self.stdout.write(f"{turf.name:<{width}}  {sizes[turf.pk]:>6} doors")
+        self.stdout.write(self.style.SUCCESS(str(size_spread(list(sizes.values()), doors))))
