@@ -437,6 +437,8 @@ def followups_digest_write(*, now=None):
                     idempotency_key=digest.idempotency_key,
                     recipient_kind=Reminder.Recipient.OWNER,
                     recipient_name=owner.get_full_name() or owner.get_username(),
+                    # 8:00 is the owner's; quiet hours must be judged in their zone too.
+                    recipient_tz=digest.tz.key,
                 )
             )
     return written

@@ -210,6 +210,9 @@ class Reminder(models.Model):
     # Stamped (and committed) just before the provider is called. A row stuck in "sending"
     # without it never reached the provider and is safe to send again; with it, it is not.
     provider_called_at = models.DateTimeField(null=True, blank=True)
+    # The recipient's own zone when we know it (an owner's profile); quiet hours are
+    # theirs. Blank: from the phone number, else the campaign's.
+    recipient_timezone = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     last_error = models.TextField(blank=True)

@@ -86,7 +86,10 @@ def _zone_for(*, channel, to, campaign):
 
 
 def recipient_timezone(reminder):
-    """The recipient's zone: from the phone number when it names one zone, else the campaign's."""
+    """The recipient's zone: their own when recorded, else from the phone number when it
+    names one zone, else the campaign's."""
+    if reminder.recipient_timezone:
+        return zoneinfo.ZoneInfo(reminder.recipient_timezone)
     return _zone_for(channel=reminder.channel, to=reminder.to, campaign=reminder.campaign)
 
 
@@ -121,6 +124,7 @@ def reminder_create(
     recipient_kind=Reminder.Recipient.PERSON,
     recipient_name="",
     step="",
+    recipient_tz="",
 ):
     """Write one outbox row. Call inside the transaction that made its reason.
 
@@ -141,6 +145,7 @@ def reminder_create(
             recipient_kind=recipient_kind,
             recipient_name=recipient_name,
             step=step,
+            recipient_timezone=recipient_tz,
         ),
     )
     if created and send_at <= timezone.now() + timedelta(minutes=1):

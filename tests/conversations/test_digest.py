@@ -215,3 +215,20 @@ def test_a_long_overdue_list_is_cut_short_with_a_count(campaign, owners, mailout
     assert "OVERDUE (31)" in reminder.body
     assert reminder.body.count("\n- ") == 1 + 25
     assert "…and 6 more." in reminder.body
+
+
+def test_an_owner_east_of_the_campaign_gets_the_digest_at_8_their_time(campaign, mailoutbox):
+    # The campaign is in Chicago; at 8:00 in New York it is 7:00 there, inside the
+    # campaign's quiet hours. The digest must still go at 8:00 New York time.
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    noor = member(campaign, "noor", first_name="Noor")
+    VolunteerFactory(campaign=campaign, user=noor, timezone="America/New_York")
+    CommitmentFactory(
+        campaign=campaign, owner=noor, what="Call about the meeting", when=TUESDAY.replace(hour=18)
+    )
+
+    sent = run_beat_for(TUESDAY, days=1, mailoutbox=mailoutbox)
+
+    assert [(to, when.astimezone(new_york).hour) for to, when in sent] == [(noor.email, 8)]
+    reminder = Reminder.objects.get(idempotency_key__startswith=f"digest:{noor.pk}:")
+    assert reminder.recipient_timezone == "America/New_York"
