@@ -315,13 +315,14 @@ function render() {
   const typed = new Map([...app.querySelectorAll("input.note")].map((i) => [i.id, i.value]));
   const focused = document.activeElement?.id;
   const out = h("p", { className: "notice", role: "status" });
-  app.replaceChildren(
+  // A lone volunteer has no picker: leave it out rather than hand the DOM a null.
+  app.replaceChildren(...[
     pairPicker(),
     h("p", { id: "progress", className: "progress" }),
     h("button", { type: "button", className: "event", onclick: () => openForm(null) }, T.event),
     h("ol", { className: "walk" }, bundle.households.map(card)),
     h("button", { type: "button", className: "quiet finish", onclick: () => finish(out) }, T.finish),
-    out);
+    out].filter(Boolean));
   for (const [id, value] of typed) { const input = document.getElementById(id); if (input) input.value = value; }
   if (focused && typed.has(focused)) document.getElementById(focused)?.focus();
   renderProgress();
