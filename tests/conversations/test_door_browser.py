@@ -90,6 +90,22 @@ def waiting(page, count):
     )
 
 
+def _cut_off(route):
+    route.abort("internetdisconnected")
+
+
+def go_offline(context):
+    """No signal. Chromium's offline emulation alone can miss requests from a page a
+    service worker controls, so the API is also cut off at the network layer."""
+    context.set_offline(True)
+    context.route("**/api/**", _cut_off)
+
+
+def go_online(context):
+    context.unroute("**/api/**", _cut_off)
+    context.set_offline(False)
+
+
 def eventually(page, expression, expected):
     """Poll an expression that returns a promise (IndexedDB answers asynchronously)
     until it gives `expected`; wait_for_function would take the promise itself as truthy."""
@@ -245,7 +261,7 @@ def test_a_pair_says_who_was_at_the_door(phone, live_server, campaign, volunteer
 def test_twenty_visits_offline_survive_reload_and_reopen_and_arrive_once(phone, live_server, door):
     households = door["households"]
     open_door(phone, live_server, door["token"])
-    phone.context.set_offline(True)
+    go_offline(phone.context)
 
     for n in range(14):
         not_contact(phone, households[n % 3], ("Not home", "Refused", "Come back later")[n % 3])
@@ -271,7 +287,7 @@ def test_twenty_visits_offline_survive_reload_and_reopen_and_arrive_once(phone, 
     waiting(again, 20)
     assert Visit.objects.count() == door["before"]
 
-    context.set_offline(False)
+    go_online(context)
     waiting(again, 0)
     mine = Visit.objects.filter(assignment=door["assignment"])
     assert mine.count() == 20
@@ -313,7 +329,7 @@ def test_answer_lost_after_the_server_committed_is_resent_without_a_duplicate(
 def test_a_story_note_being_written_survives_the_page_being_closed(phone, live_server, door):
     first = door["households"][0]
     open_door(phone, live_server, door["token"])
-    phone.context.set_offline(True)
+    go_offline(phone.context)
     card(phone, first).get_by_role("button", name="Conversation").click()
     form = phone.locator("form.story")
     choose(form, "Rating before", "2")
@@ -348,7 +364,7 @@ def test_a_story_note_being_written_survives_the_page_being_closed(phone, live_s
     again.wait_for_selector("li.door")
     waiting(again, 1)
 
-    context.set_offline(False)
+    go_online(context)
     waiting(again, 0)
     note = StoryNote.objects.get(visit__assignment=door["assignment"])
     assert (note.rating_before, note.story) == (2, "Her son's insulin costs more than rent.")
@@ -396,7 +412,7 @@ def test_a_number_the_server_refuses_stays_on_the_phone_until_fixed(phone, live_
 def test_a_conflict_is_kept_on_the_phone_for_the_organizer(phone, live_server, door, client):
     first = door["households"][0]
     open_door(phone, live_server, door["token"])
-    phone.context.set_offline(True)
+    go_offline(phone.context)
     not_contact(phone, first, "Not home")
     client_id = phone.evaluate(
         """(async () => {
@@ -422,7 +438,7 @@ def test_a_conflict_is_kept_on_the_phone_for_the_organizer(phone, live_server, d
     )
     assert answer.json()["results"][0]["status"] == 201
 
-    phone.context.set_offline(False)
+    go_online(phone.context)
     kept = phone.locator("#problems li.conflict")
     kept.wait_for(timeout=WAIT_MS)
     assert "Kept for your organizer" in kept.inner_text()
@@ -436,14 +452,14 @@ def test_a_conflict_is_kept_on_the_phone_for_the_organizer(phone, live_server, d
 def test_an_ended_link_keeps_unsent_notes_and_says_reach_your_organizer(phone, live_server, door):
     first, second, _ = door["households"]
     open_door(phone, live_server, door["token"])
-    phone.context.set_offline(True)
+    go_offline(phone.context)
     not_contact(phone, first, "Moved")
     conversation(phone, second, who="Sam Ortiz")
     Assignment.objects.filter(pk=door["assignment"].pk).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
 
-    phone.context.set_offline(False)
+    go_online(phone.context)
     banner = phone.locator("#banner")
     banner.wait_for(timeout=WAIT_MS)
     assert "This link has ended" in banner.inner_text()
