@@ -64,6 +64,7 @@ from canvass.demo_data import (
 from canvass.models import Campaign, Membership, Shift, ShiftSignup, Volunteer
 from conversations.models import Channel, Commitment, Reminder, StoryNote, Visit
 from conversations.services import quiet_until, reminder_create
+from turf.imports import household_key
 from turf.models import Assignment, Household, Person, Turf, TurfStop
 from turf.services import MAX_LINK_LIFE, assignment_create, assignment_link
 
@@ -272,7 +273,13 @@ def _town_ensure(*, campaign, created):
                 city=CITY,
                 state=STATE,
                 zip_code=ZIP_CODE,
-                address_key=_address_key(lot["number"], lot["street"], lot["unit"]),
+                address_key=household_key(
+                    house_number=lot["number"],
+                    street=lot["street"],
+                    unit=lot["unit"],
+                    zip_code=ZIP_CODE,
+                    city=CITY,
+                ),
                 lat=lot["lat"],
                 lng=lot["lng"],
                 precinct=lot["precinct"],
@@ -586,11 +593,6 @@ def _phone_pool():
                 numbers.append(e164)
     _rng("phones").shuffle(numbers)
     return tuple(numbers)
-
-
-def _address_key(number, street, unit):
-    raw = f"{number} {street} {unit} {CITY} {ZIP_CODE}".lower()
-    return " ".join("".join(c if c.isalnum() else " " for c in raw).split())
 
 
 def _ascii(text):

@@ -675,6 +675,21 @@ def address_parse(line):
     )
 
 
+def address_key(*, address, unit_id="", zip_code="", city=""):
+    """The household key, e.g. "123 N MAIN ST #4 78702": people at one key are one household."""
+    key = address.key_street
+    if unit_id:
+        key = f"{key} #{unit_id}"
+    return f"{key} {zip_code or city.upper()}"[:300]
+
+
+def household_key(*, house_number, street, unit="", zip_code="", city=""):
+    """address_key for an address already in parts (the demo town, a form)."""
+    address = address_parse(f"{house_number} {street}")
+    unit_id = _unit_from_cell(unit) if unit else address.unit_id
+    return address_key(address=address, unit_id=unit_id, zip_code=zip_code, city=city)
+
+
 _PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-]+$")
 _NON_DIGITS = re.compile(r"\D")
 
@@ -798,10 +813,7 @@ class Normaliser:
                 language=language,
                 email=email,
             )
-        key = address.key_street
-        if unit_id:
-            key = f"{key} #{unit_id}"
-        key = f"{key} {zip5 or city.upper()}"[:300]
+        key = address_key(address=address, unit_id=unit_id, zip_code=zip5, city=city)
         parts = address.parts
         return (
             external_id,

@@ -62,3 +62,31 @@ def test_demo_link_opens_the_walk_list(client):
     # The door screen draws the walk list from the bundle behind the same token.
     bundle = client.get("/api" + path + "bundle").json()
     assert bundle["households"]
+
+
+@pytest.mark.django_db
+def test_a_voter_file_for_the_demo_town_finds_its_households(tmp_path):
+    # The demo and the importer share one address key, so importing the town's own
+    # addresses adds people to the existing households instead of making new ones.
+    from turf.imports import voters_import
+
+    _run_demo()
+    campaign = Campaign.objects.get(slug="demo")
+    households = list(campaign.households.order_by("pk")[:5])
+    before = campaign.households.count()
+    rows = ["VANID,FirstName,LastName,Address,City,State,Zip5"]
+    for n, household in enumerate(households):
+        address = f"{household.house_number} {household.street}"
+        if household.unit:
+            address += f" {household.unit}"
+        rows.append(f"T{n},Test,Neighbor{n},{address},{household.city},IL,{household.zip_code}")
+    path = tmp_path / "town.csv"
+    path.write_text("\n".join(rows) + "\n")
+
+    voters_import(campaign=campaign, path=str(path), preset="van-export")
+
+    assert campaign.households.count() == before
+    for n, household in enumerate(households):
+        assert (
+            Person.objects.get(campaign=campaign, external_id=f"T{n}").household_id == household.pk
+        )
