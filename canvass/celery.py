@@ -6,6 +6,7 @@ from pathlib import Path
 
 from celery import Celery
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 
@@ -41,9 +42,14 @@ app.conf.beat_schedule = {
 
 
 def enqueue_on_commit(task, *args, **kwargs):
-    """Send `task` with these (id-only) arguments once the current transaction commits.
+    """Send `task` (a task, or its dotted name) with these (id-only) arguments once the
+    current transaction commits.
 
     Outside a transaction it is sent at once. If the publish is lost, the
     periodic sweep is what guarantees the work still happens.
     """
+    if isinstance(task, str):
+        # A task's name is its dotted path: importing it here, at call time, is what lets
+        # services name tasks without importing the modules that import them.
+        task = import_string(task)
     transaction.on_commit(partial(task.delay, *args, **kwargs))

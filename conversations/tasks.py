@@ -8,7 +8,7 @@ import logging
 
 from celery import shared_task
 
-from conversations import services
+from conversations.services import delivery
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +19,13 @@ SEND_CHUNK = 25
 
 @shared_task
 def reminder_send(reminder_id):
-    return services.reminder_send(reminder_id=reminder_id)
+    return delivery.reminder_send(reminder_id=reminder_id)
 
 
 @shared_task
 def reminders_send(reminder_ids):
     """Send each of these reminders (one claim for the batch); returns how many it settled."""
-    return len(services.reminders_send(reminder_ids=reminder_ids))
+    return len(delivery.reminders_send(reminder_ids=reminder_ids))
 
 
 @shared_task
@@ -36,14 +36,14 @@ def reminders_dispatch_due():
     dispatcher skips them, and one whose message is lost (a Redis restart, a web
     process that died after its commit) is queued again REQUEUE_AFTER later.
     """
-    resent, unknown = services.reminders_recover_stale()
+    resent, unknown = delivery.reminders_recover_stale()
     if resent or unknown:
         log.warning("stale sends: %s sent again, %s marked unknown", resent, unknown)
     queued = 0
     while True:
-        ids = services.reminders_dispatch()
+        ids = delivery.reminders_dispatch()
         for start in range(0, len(ids), SEND_CHUNK):
             reminders_send.delay(ids[start : start + SEND_CHUNK])
         queued += len(ids)
-        if len(ids) < services.DISPATCH_BATCH:
+        if len(ids) < delivery.DISPATCH_BATCH:
             return queued

@@ -13,9 +13,14 @@ from django.urls import reverse
 from canvass.celery import app
 from canvass.messaging import SmsError, SmsOutcomeUnknown, TwilioSmsBackend
 from canvass.models import AuditEvent, Membership
-from conversations import services, tasks
+from conversations import tasks
 from conversations.models import Channel, Commitment, OptOut, Reminder, Step
-from conversations.services import reminder_send, reminders_dispatch, reminders_recover_stale
+from conversations.services import (
+    delivery,
+    reminder_send,
+    reminders_dispatch,
+    reminders_recover_stale,
+)
 from tests.conftest import Sms
 from tests.factories import (
     CampaignFactory,
@@ -64,7 +69,7 @@ def test_dispatch_queues_each_due_row_once_until_its_message_could_be_lost(campa
     with time_machine.travel(NOON + timedelta(minutes=1), tick=False):
         assert reminders_dispatch() == []
     # Still pending long after: its message was lost (Redis restarted): queued again.
-    later = NOON + services.REQUEUE_AFTER + timedelta(seconds=1)
+    later = NOON + delivery.REQUEUE_AFTER + timedelta(seconds=1)
     with time_machine.travel(later, tick=False):
         assert reminders_dispatch() == [due.pk]
 
@@ -74,9 +79,9 @@ def test_commit_then_crash_before_publishing_is_sent_by_the_sweep(
     campaign, monkeypatch, django_capture_on_commit_callbacks, eager, sent_sms
 ):
     # The web process dies between its commit and the publish: nothing reaches Redis.
-    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(delivery, "enqueue_on_commit", lambda *args, **kwargs: None)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        reminder = services.reminder_create(
+        reminder = delivery.reminder_create(
             campaign=campaign,
             channel=Channel.SMS,
             to=AUSTIN_PHONE,
@@ -95,7 +100,7 @@ def test_commit_then_crash_before_publishing_is_sent_by_the_sweep(
 
 @frozen
 def test_dispatching_more_than_a_batch_sends_them_all_once(campaign, monkeypatch, eager, sent_sms):
-    monkeypatch.setattr(services, "DISPATCH_BATCH", 3)
+    monkeypatch.setattr(delivery, "DISPATCH_BATCH", 3)
     rows = [ReminderFactory(campaign=campaign, body=f"message {n}") for n in range(8)]
 
     assert tasks.reminders_dispatch_due.delay().get() == 8
@@ -107,19 +112,19 @@ def test_dispatching_more_than_a_batch_sends_them_all_once(campaign, monkeypatch
 @frozen
 def test_one_reminder_failing_does_not_hold_back_the_rest_of_its_batch(campaign, monkeypatch):
     first, second = ReminderFactory(campaign=campaign), ReminderFactory(campaign=campaign)
-    real = services._send_claimed
+    real = delivery._send_claimed
 
     def flaky(reminder, **kwargs):
         if reminder.pk == first.pk:
             raise RuntimeError("database hiccup")
         return real(reminder, **kwargs)
 
-    monkeypatch.setattr(services, "_send_claimed", flaky)
+    monkeypatch.setattr(delivery, "_send_claimed", flaky)
     assert tasks.reminders_send.run([first.pk, second.pk]) == 1
     assert reload(second).status == Reminder.Status.SENT
     # Claimed, never handed to the provider: the sweep gives it back to the dispatcher.
     assert reload(first).status == Reminder.Status.SENDING
-    with time_machine.travel(NOON + services.STALE_CLAIM_AFTER + timedelta(seconds=1)):
+    with time_machine.travel(NOON + delivery.STALE_CLAIM_AFTER + timedelta(seconds=1)):
         assert reminders_recover_stale() == (1, 0)
     assert reload(first).status == Reminder.Status.PENDING
 
@@ -130,7 +135,7 @@ def test_a_stop_that_arrives_while_a_batch_is_being_sent_still_wins(
 ):
     first = ReminderFactory(campaign=campaign, to="+15125550111")
     second = ReminderFactory(campaign=campaign, to="+15125550122")
-    real = services._send_claimed
+    real = delivery._send_claimed
 
     def stop_arrives_after_the_first(reminder, **kwargs):
         outcome = real(reminder, **kwargs)
@@ -138,8 +143,8 @@ def test_a_stop_that_arrives_while_a_batch_is_being_sent_still_wins(
             OptOut.objects.create(address=second.to, keyword="STOP")
         return outcome
 
-    monkeypatch.setattr(services, "_send_claimed", stop_arrives_after_the_first)
-    assert services.reminders_send(reminder_ids=[first.pk, second.pk]) == {
+    monkeypatch.setattr(delivery, "_send_claimed", stop_arrives_after_the_first)
+    assert delivery.reminders_send(reminder_ids=[first.pk, second.pk]) == {
         first.pk: Reminder.Status.SENT,
         second.pk: Reminder.Status.SUPPRESSED,
     }
@@ -155,7 +160,7 @@ def test_a_row_claimed_but_never_handed_to_the_provider_is_sent_again(campaign, 
     stuck = ReminderFactory(
         campaign=campaign,
         status=Reminder.Status.SENDING,
-        claimed_at=NOON - services.STALE_CLAIM_AFTER - timedelta(seconds=1),
+        claimed_at=NOON - delivery.STALE_CLAIM_AFTER - timedelta(seconds=1),
         claim="dead-worker",
         attempts=1,
     )
@@ -177,8 +182,8 @@ def test_a_row_whose_provider_call_never_returned_is_unknown_never_resent(campai
     stuck = ReminderFactory(
         campaign=campaign,
         status=Reminder.Status.SENDING,
-        claimed_at=NOON - services.STALE_SENDING_AFTER - timedelta(minutes=1),
-        provider_called_at=NOON - services.STALE_SENDING_AFTER - timedelta(minutes=1),
+        claimed_at=NOON - delivery.STALE_SENDING_AFTER - timedelta(minutes=1),
+        provider_called_at=NOON - delivery.STALE_SENDING_AFTER - timedelta(minutes=1),
         attempts=1,
     )
     assert reminders_recover_stale() == (0, 1)
@@ -193,19 +198,19 @@ def test_a_worker_that_lost_its_claim_never_calls_the_provider(campaign, monkeyp
     """The slow worker's claim is taken back by the sweep and another worker sends the row;
     when the slow one wakes up, its stamp finds someone else's claim and it stops."""
     reminder = ReminderFactory(campaign=campaign)
-    real_reason = services._suppression_reason
+    real_reason = delivery._suppression_reason
     woke_up = []
 
     def stall_then_wake(row, now, **kwargs):
         if not woke_up:
             woke_up.append(True)
-            later = NOON + services.STALE_CLAIM_AFTER + timedelta(seconds=1)
+            later = NOON + delivery.STALE_CLAIM_AFTER + timedelta(seconds=1)
             with time_machine.travel(later, tick=False):
                 assert reminders_recover_stale() == (1, 0)
                 assert reminder_send(reminder_id=row.pk) == Reminder.Status.SENT
         return real_reason(row, now, **kwargs)
 
-    monkeypatch.setattr(services, "_suppression_reason", stall_then_wake)
+    monkeypatch.setattr(delivery, "_suppression_reason", stall_then_wake)
     assert reminder_send(reminder_id=reminder.pk) is None
     assert reload(reminder).status == Reminder.Status.SENT
     assert len(sent_sms()) == 1
@@ -312,9 +317,9 @@ def test_only_an_organizer_of_that_campaign_may_resolve(client, campaign):
 def test_resolving_a_reminder_that_is_not_waiting_is_refused(campaign, organizer):
     sent = ReminderFactory(campaign=campaign, status=Reminder.Status.SENT)
     with pytest.raises(ValidationError, match="not waiting for a person"):
-        services.reminder_resolve(reminder=sent, outcome="resend", by=organizer)
+        delivery.reminder_resolve(reminder=sent, outcome="resend", by=organizer)
     with pytest.raises(ValidationError, match="sent or resend"):
-        services.reminder_resolve(reminder=sent, outcome="maybe", by=organizer)
+        delivery.reminder_resolve(reminder=sent, outcome="maybe", by=organizer)
     assert reload(sent).status == Reminder.Status.SENT
     assert not AuditEvent.objects.exists()
 

@@ -21,6 +21,7 @@ from conversations.services import (
     commitment_cancel,
     commitment_change,
     commitment_record,
+    plans,
     reminder_send,
 )
 from tests.factories import PersonFactory, VisitFactory
@@ -216,7 +217,7 @@ def test_the_plan_is_written_with_the_commitment_or_not_at_all(campaign, maria, 
     def broken(**kwargs):
         raise KeyError("no wording")
 
-    monkeypatch.setattr(services, "message_render", broken)
+    monkeypatch.setattr(plans, "message_render", broken)
     with pytest.raises(KeyError):
         record(campaign, maria)
     assert not Commitment.objects.exists()
@@ -297,7 +298,7 @@ def test_unknown_placeholders_are_refused_on_save(campaign, body, complaint):
 
 
 def test_every_default_template_renders(campaign):
-    for (step, channel), (subject, body) in services.DEFAULT_MESSAGE_TEMPLATES.items():
+    for (step, channel), (subject, body) in plans.DEFAULT_MESSAGE_TEMPLATES.items():
         values = {"first_name": "Maria", "what": PLEDGE, "when": "Thursday", "sender": "Us"}
         assert template_render(body, values), (step, channel)
         template_render(subject, values)
@@ -407,7 +408,7 @@ def test_rescheduling_a_missed_commitment_reopens_it(campaign, maria):
 
 
 def test_day_before_time_is_eleven():
-    assert services.DAY_BEFORE_AT == time(11, 0)
+    assert plans.DAY_BEFORE_AT == time(11, 0)
 
 
 def test_a_text_template_must_say_how_to_opt_out(campaign):
@@ -429,7 +430,7 @@ def test_the_admin_add_form_starts_from_the_default_wording(client, django_user_
         "/admin/conversations/messagetemplate/add/", {"step": "confirm", "channel": "sms"}
     )
     assert response.status_code == 200
-    default_body = services.DEFAULT_MESSAGE_TEMPLATES[(Step.CONFIRM, Channel.SMS)][1]
+    default_body = plans.DEFAULT_MESSAGE_TEMPLATES[(Step.CONFIRM, Channel.SMS)][1]
     assert response.context["adminform"].form.initial["body"] == default_body
 
 

@@ -8,9 +8,8 @@ import time_machine
 from django.core.mail.backends.base import BaseEmailBackend
 
 from canvass.messaging import SmsError, SmsOutcomeUnknown
-from conversations import services
 from conversations.models import Channel, Commitment, OptOut, Reminder
-from conversations.services import reminder_create, reminder_send
+from conversations.services import delivery, reminder_create, reminder_send
 from conversations.tasks import reminder_send as reminder_send_task
 from tests.conftest import Sms
 from tests.factories import CommitmentFactory, PersonFactory, ReminderFactory
@@ -259,10 +258,10 @@ def test_temporary_failure_retries_with_growing_backoff_then_fails(
         if reminder.status == Reminder.Status.PENDING:
             assert reminder.last_error == "provider answered 503"
             gaps.append(reminder.send_at - attempted_at)
-        assert len(calls) <= services.MAX_ATTEMPTS, "retried past the limit"
+        assert len(calls) <= delivery.MAX_ATTEMPTS, "retried past the limit"
 
     assert reminder.status == Reminder.Status.FAILED
-    assert reminder.attempts == len(calls) == services.MAX_ATTEMPTS
+    assert reminder.attempts == len(calls) == delivery.MAX_ATTEMPTS
     assert all(gap > timedelta(0) for gap in gaps)
     assert gaps == sorted(set(gaps)), "each retry waits longer than the one before"
     assert sent_sms() == []
@@ -292,8 +291,8 @@ def test_unknown_outcome_is_never_resent(campaign, sms_failing_with):
     later = NOON + timedelta(days=1)
     with time_machine.travel(later, tick=False):
         assert reminder_send(reminder_id=reminder.pk) is None
-        assert services.reminders_recover_stale() == (0, 0)
-        assert reminder.pk not in services.reminders_due_ids()
+        assert delivery.reminders_recover_stale() == (0, 0)
+        assert reminder.pk not in delivery.reminders_due_ids()
 
     assert reload(reminder).status == Reminder.Status.UNKNOWN
     assert len(calls) == 1
@@ -316,7 +315,7 @@ def test_mail_server_refusing_is_retried_later(campaign, settings, mailoutbox):
 
 @time_machine.travel(NOON, tick=False)
 def test_rows_stuck_in_sending_after_the_provider_call_become_unknown(campaign, sent_sms):
-    stale = services.STALE_SENDING_AFTER
+    stale = delivery.STALE_SENDING_AFTER
     stuck = ReminderFactory(
         campaign=campaign,
         status=Reminder.Status.SENDING,
@@ -333,7 +332,7 @@ def test_rows_stuck_in_sending_after_the_provider_call_become_unknown(campaign, 
     )
     waiting = ReminderFactory(campaign=campaign)
 
-    assert services.reminders_recover_stale() == (0, 1)
+    assert delivery.reminders_recover_stale() == (0, 1)
 
     assert reload(stuck).status == Reminder.Status.UNKNOWN
     assert reload(in_flight).status == Reminder.Status.SENDING
@@ -374,9 +373,9 @@ def test_future_reminder_is_left_to_the_sweep(campaign, django_capture_on_commit
             idempotency_key="c-2-morning-of",
         )
     assert callbacks == []
-    assert reminder.pk not in services.reminders_due_ids()
+    assert reminder.pk not in delivery.reminders_due_ids()
     with time_machine.travel(reminder.send_at, tick=False):
-        assert services.reminders_due_ids() == [reminder.pk]
+        assert delivery.reminders_due_ids() == [reminder.pk]
 
 
 def test_no_quiet_hours_when_start_equals_end(campaign, sent_sms):

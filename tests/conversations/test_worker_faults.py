@@ -15,8 +15,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import services, tasks
+from conversations import tasks
 from conversations.models import Channel, Reminder
+from conversations.services import delivery
 from tests.conftest import Sms
 from tests.conversations.test_celery_worker import (
     _purge,
@@ -69,7 +70,7 @@ def campaign_awake():
 
 def due_reminder(campaign, body):
     with transaction.atomic():
-        return services.reminder_create(
+        return delivery.reminder_create(
             campaign=campaign,
             channel=Channel.SMS,
             to=PHONE,
@@ -99,7 +100,7 @@ def tasks_done(worker, count):
 
 
 def test_a_task_delivered_twice_sends_once(workers, campaign_awake, monkeypatch, sent_sms):
-    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(delivery, "enqueue_on_commit", lambda *args, **kwargs: None)
     reminder = due_reminder(campaign_awake, "Meeting tonight at 7.")
     worker = workers.start()
 
@@ -155,7 +156,7 @@ def test_worker_killed_during_the_provider_call_is_surfaced_not_resent(
 def test_worker_killed_before_the_provider_call_is_sent_again(
     workers, campaign_awake, monkeypatch, outbox_dir
 ):
-    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(delivery, "enqueue_on_commit", lambda *args, **kwargs: None)
     reminder = due_reminder(campaign_awake, "Support group, Monday 6pm.")
     # What a worker killed after its claim and before the provider call leaves behind.
     Reminder.objects.filter(pk=reminder.pk).update(
@@ -180,7 +181,7 @@ def test_commit_then_crash_before_publishing_is_sent_by_the_sweep(
     publishes,  # noqa: F811 - the fixture imported above
     sent_sms,
 ):
-    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(delivery, "enqueue_on_commit", lambda *args, **kwargs: None)
     worker = workers.start()
     reminder = due_reminder(campaign_awake, "Phone bank, Saturday 10am.")
     assert publishes == [], "the crash came before the publish"
@@ -197,7 +198,7 @@ def test_messages_lost_in_a_redis_restart_are_queued_again(workers, campaign_awa
     fresh = due_reminder(campaign_awake, "Published on commit.")
     older = due_reminder(campaign_awake, "Queued by the dispatcher.")
     Reminder.objects.filter(pk=older.pk).update(
-        queued_at=timezone.now() - services.REQUEUE_AFTER - timedelta(seconds=5)
+        queued_at=timezone.now() - delivery.REQUEUE_AFTER - timedelta(seconds=5)
     )
     _purge(workers.queue)  # the restart
 

@@ -1,0 +1,72 @@
+"""Writes for conversations, one room per subdomain:
+
+- `visits`: what the door screen sends (a visit, its story note, its commitments);
+- `plans`: commitments and the follow-up plan each one writes into the outbox;
+- `delivery`: the outbox itself, claimed and sent at most once (docs/reminders.md);
+- `inbound`: texts people send back (STOP, HELP, YES / NO).
+
+Callers import from `conversations.services`; the names below are its public surface.
+"""
+
+from conversations.services.delivery import (
+    DISPATCH_BATCH,
+    quiet_until,
+    recipient_timezone,
+    reminder_create,
+    reminder_resolve,
+    reminder_send,
+    reminders_dispatch,
+    reminders_due_ids,
+    reminders_recover_stale,
+    reminders_send,
+)
+from conversations.services.inbound import sms_inbound_handle, sms_keyword
+from conversations.services.plans import (
+    MAX_PERSON_MESSAGES,
+    commitment_cancel,
+    commitment_change,
+    commitment_plan_write,
+    commitment_record,
+    commitment_reminders_cancel,
+    message_render,
+    plan_owner_times,
+    plan_person_times,
+    when_text,
+)
+from conversations.services.visits import (
+    VISIT_CONFLICT_MESSAGE,
+    VisitConflict,
+    VisitInvalid,
+    visit_content_hash,
+    visit_record,
+)
+
+__all__ = [
+    "DISPATCH_BATCH",
+    "MAX_PERSON_MESSAGES",
+    "VISIT_CONFLICT_MESSAGE",
+    "VisitConflict",
+    "VisitInvalid",
+    "commitment_cancel",
+    "commitment_change",
+    "commitment_plan_write",
+    "commitment_record",
+    "commitment_reminders_cancel",
+    "message_render",
+    "plan_owner_times",
+    "plan_person_times",
+    "quiet_until",
+    "recipient_timezone",
+    "reminder_create",
+    "reminder_resolve",
+    "reminder_send",
+    "reminders_dispatch",
+    "reminders_due_ids",
+    "reminders_recover_stale",
+    "reminders_send",
+    "sms_inbound_handle",
+    "sms_keyword",
+    "visit_content_hash",
+    "visit_record",
+    "when_text",
+]

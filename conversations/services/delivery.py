@@ -1,0 +1,378 @@
+"""Delivery: the reminder outbox, claimed row by row and sent at most once.
+
+How a reminder is delivered once, or surfaced to a person, is in docs/reminders.md.
+"""
+
+import logging
+import uuid
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from canvass.celery import enqueue_on_commit
+from canvass.messaging import SmsError, SmsOutcomeUnknown, sms_backend
+from canvass.models import AuditEvent
+from canvass.phones import phone_timezones
+from conversations.models import (
+    Channel,
+    Commitment,
+    OptOut,
+    Reminder,
+    Step,
+)
+
+log = logging.getLogger(__name__)
+
+
+MAX_ATTEMPTS = 5
+# Worker crashes (settings REMINDERS_STALE_CLAIM_SECONDS / _SENDING_SECONDS override these).
+# Claimed but the provider never called: the gap is a few queries, so 2 minutes is plenty.
+STALE_CLAIM_AFTER = timedelta(minutes=2)
+# Provider called and no answer recorded: longer than any provider or SMTP timeout.
+STALE_SENDING_AFTER = timedelta(minutes=10)
+# A due row queued this long ago and still pending lost its message (Redis restart,
+# a publish that never happened): the dispatcher queues it again.
+REQUEUE_AFTER = timedelta(minutes=3)
+DISPATCH_BATCH = 1000
+
+# Replies answer a text the person just sent: no plan, no quiet hours.
+REPLY_STEPS = [Step.REPLY_STOP, Step.REPLY_HELP, Step.REPLY_YES, Step.REPLY_NO]
+
+
+def _zone_for(*, channel, to, campaign):
+    if channel == Channel.SMS:
+        zones = phone_timezones(to)
+        if len(zones) == 1:
+            return zoneinfo.ZoneInfo(zones[0])
+    return campaign.tz
+
+
+def recipient_timezone(reminder):
+    """The recipient's zone: their own when recorded, else from the phone number when it
+    names one zone, else the campaign's."""
+    if reminder.recipient_timezone:
+        return zoneinfo.ZoneInfo(reminder.recipient_timezone)
+    return _zone_for(channel=reminder.channel, to=reminder.to, campaign=reminder.campaign)
+
+
+def quiet_until(campaign, local_now):
+    """If `local_now` falls in the campaign's quiet hours, the local time they end; else None."""
+    start, end = campaign.quiet_hours_start, campaign.quiet_hours_end
+    t = local_now.timetz().replace(tzinfo=None)
+    if start > end:  # overnight, e.g. 21:00–08:00
+        if t >= start:
+            day = local_now.date() + timedelta(days=1)
+        elif t < end:
+            day = local_now.date()
+        else:
+            return None
+    else:
+        if not (start <= t < end):
+            return None
+        day = local_now.date()
+    return datetime.combine(day, end, tzinfo=local_now.tzinfo)
+
+
+def reminder_create(
+    *,
+    campaign,
+    channel,
+    to,
+    body,
+    send_at,
+    idempotency_key,
+    subject="",
+    commitment=None,
+    recipient_kind=Reminder.Recipient.PERSON,
+    recipient_name="",
+    step="",
+    recipient_tz="",
+):
+    """Write one outbox row. Call inside the transaction that made its reason.
+
+    The same idempotency key twice returns the existing row (no second message).
+    A row due now is also published once the transaction commits; if that publish
+    is lost, the every-minute dispatcher finds the row anyway.
+    """
+    reminder, created = Reminder.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults=dict(
+            campaign=campaign,
+            commitment=commitment,
+            channel=channel,
+            to=to,
+            subject=subject,
+            body=body,
+            send_at=send_at,
+            recipient_kind=recipient_kind,
+            recipient_name=recipient_name,
+            step=step,
+            recipient_timezone=recipient_tz,
+        ),
+    )
+    if created and send_at <= timezone.now() + timedelta(minutes=1):
+        # By name: services never import tasks (tasks import services).
+        enqueue_on_commit("conversations.tasks.reminder_send", reminder.pk)
+    return reminder
+
+
+def _setting_seconds(name, default):
+    return timedelta(seconds=getattr(settings, name, default.total_seconds()))
+
+
+def _suppression_reason(reminder, now, *, opted_out):
+    """Why this reminder must not go out at all, or ""."""
+    # Carriers require STOP and HELP to be answered, whoever asks.
+    replying_to_keyword = reminder.step in (Step.REPLY_STOP, Step.REPLY_HELP)
+    if replying_to_keyword:
+        return ""
+    if opted_out:
+        return "Recipient opted out."
+    commitment = reminder.commitment
+    if commitment is None:
+        return ""
+    to_person = reminder.recipient_kind == Reminder.Recipient.PERSON
+    if to_person and commitment.person_id and commitment.person.do_not_contact:
+        return "Do not contact."
+    if reminder.step in REPLY_STEPS:
+        # A reply answers a text the person has just sent; the commitment's state is moot.
+        return ""
+    if commitment.status != Commitment.Status.OPEN:
+        return f"Commitment {commitment.get_status_display().lower()}."
+    if not to_person:
+        return ""
+    if commitment.when and reminder.send_at < commitment.when <= now:
+        return "The event had begun before the reminder could go out."
+    return ""
+
+
+def reminder_send(*, reminder_id, now=None):
+    """Send one reminder if it is due and nobody else has claimed it. Safe to call twice.
+
+    Returns the new status, or None when this call did not claim it (not due,
+    already claimed, sent, cancelled…). See reminders_send.
+    """
+    return reminders_send(reminder_ids=[reminder_id], now=now).get(reminder_id)
+
+
+def reminders_send(*, reminder_ids, now=None):
+    """Send each of these reminders that is due and unclaimed; {id: new status} for those
+    this call claimed (None for one whose claim was taken back before the call).
+
+    Two steps before each provider call, each a conditional UPDATE committed on its
+    own: the claim (pending → sending, with a fresh claim token; one UPDATE for the
+    batch), then, per reminder and just before its call, the `provider_called_at`
+    stamp. A row found stuck in "sending" without the stamp never reached the
+    provider and goes back to pending; with it, the outcome is unknown and a person
+    decides (see reminders_recover_stale). Call outside any transaction: each step
+    must be committed before the next. One reminder failing unexpectedly is logged
+    and left to the sweep; the others still go.
+    """
+    now = now or timezone.now()
+    claim = uuid.uuid4().hex
+    claimed = Reminder.objects.filter(
+        pk__in=reminder_ids, status=Reminder.Status.PENDING, send_at__lte=now
+    ).update(
+        status=Reminder.Status.SENDING,
+        claimed_at=now,
+        claim=claim,
+        provider_called_at=None,
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return {}
+    rows = list(
+        Reminder.objects.filter(
+            pk__in=reminder_ids, status=Reminder.Status.SENDING, claim=claim
+        ).select_related("campaign", "commitment__person")
+    )
+    opted_out = set(
+        OptOut.objects.filter(address__in={r.to.strip().lower() for r in rows}).values_list(
+            "address", flat=True
+        )
+    )
+    outcomes = {}
+    for reminder in rows:
+        try:
+            outcomes[reminder.pk] = _send_claimed(
+                reminder, claim=claim, now=now, opted_out=reminder.to.strip().lower() in opted_out
+            )
+        except Exception:
+            log.exception("reminder %s: unexpected error while sending", reminder.pk)
+    return outcomes
+
+
+def _send_claimed(reminder, *, claim, now, opted_out):
+    mine = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, claim=claim)
+
+    def finish(**fields):
+        mine.update(**fields)
+
+    reason = _suppression_reason(reminder, now, opted_out=opted_out)
+    if reason:
+        finish(status=Reminder.Status.SUPPRESSED, last_error=reason)
+        return Reminder.Status.SUPPRESSED
+
+    commitment = reminder.commitment
+    local_now = now.astimezone(recipient_timezone(reminder))
+    # Replies answer a text the person just sent: they go at once, whatever the hour.
+    resume_at = None if reminder.step in REPLY_STEPS else quiet_until(reminder.campaign, local_now)
+    if resume_at is not None:
+        before_event = (
+            commitment is not None and commitment.when and reminder.send_at < commitment.when
+        )
+        if before_event and commitment.when <= resume_at:
+            finish(
+                status=Reminder.Status.SUPPRESSED,
+                last_error="Fell due in quiet hours and the event is over by morning.",
+            )
+            return Reminder.Status.SUPPRESSED
+        # A deferral is not an attempt: it gives back the one the claim took.
+        finish(status=Reminder.Status.PENDING, send_at=resume_at, attempts=F("attempts") - 1)
+        return Reminder.Status.PENDING
+
+    # Step two: committed before the call, so a crash from here on is never resent blindly.
+    # The opt-out is checked again in the same statement: a STOP that arrived while this
+    # batch was being sent still wins.
+    stamp = mine.filter(provider_called_at__isnull=True)
+    if reminder.step not in (Step.REPLY_STOP, Step.REPLY_HELP):
+        stamp = stamp.filter(~Exists(OptOut.objects.filter(address=Lower(OuterRef("to")))))
+    if stamp.update(provider_called_at=timezone.now()) != 1:
+        if mine.filter(provider_called_at__isnull=True).exists():
+            finish(status=Reminder.Status.SUPPRESSED, last_error="Recipient opted out.")
+            return Reminder.Status.SUPPRESSED
+        return None  # the claim was taken back by the stale sweep: someone else sends it
+    try:
+        if reminder.channel == Channel.EMAIL:
+            EmailMessage(reminder.subject or "A reminder", reminder.body, to=[reminder.to]).send()
+            provider_id = ""
+        else:
+            provider_id = sms_backend().send(to=reminder.to, body=reminder.body) or ""
+    except (SmsOutcomeUnknown, TimeoutError) as exc:
+        # A timeout may come after the provider (or the mail server) took the message.
+        finish(status=Reminder.Status.UNKNOWN, last_error=str(exc) or "The provider timed out.")
+        return Reminder.Status.UNKNOWN
+    except (SmsError, OSError) as exc:
+        permanent = getattr(exc, "permanent", False) or reminder.attempts >= MAX_ATTEMPTS
+        if permanent:
+            finish(status=Reminder.Status.FAILED, last_error=str(exc))
+            return Reminder.Status.FAILED
+        # Backoff lives in send_at, not in a Celery countdown: the row stays the outbox.
+        backoff = timedelta(minutes=2**reminder.attempts)
+        finish(
+            status=Reminder.Status.PENDING,
+            send_at=now + backoff,
+            queued_at=None,
+            last_error=str(exc),
+        )
+        return Reminder.Status.PENDING
+    finish(status=Reminder.Status.SENT, sent_at=timezone.now(), provider_id=provider_id)
+    return Reminder.Status.SENT
+
+
+def reminders_due_ids(*, now=None, limit=1000):
+    """Due pending rows, oldest first (read only: reminders_dispatch is what queues them)."""
+    return list(Reminder.objects.due(now).order_by("send_at").values_list("pk", flat=True)[:limit])
+
+
+def reminders_dispatch(*, now=None, limit=None):
+    """Pick due rows not queued in the last REQUEUE_AFTER, stamp them queued, return their ids.
+
+    The caller publishes the ids after this returns (the stamp is committed first).
+    On PostgreSQL, SKIP LOCKED lets two dispatchers (two beats by mistake, or a
+    manual run) split the rows instead of queuing each twice; a duplicate would be
+    harmless anyway, the claim in reminder_send sees to that.
+    """
+    now = now or timezone.now()
+    limit = limit or DISPATCH_BATCH
+    fresh = Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER)
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.due(now)
+            .filter(fresh)
+            .order_by("send_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Reminder.objects.filter(pk__in=ids).update(queued_at=now)
+    return ids
+
+
+def reminders_recover_stale(*, now=None):
+    """Settle rows left in "sending" by a worker that died. Returns (resent, unknown).
+
+    No provider call recorded: the worker died between the claim and the call, so
+    nothing went out; back to pending, the next dispatch sends it. Provider call
+    recorded: it may or may not have gone out. We never guess (a second text is
+    the worse error), so it becomes "unknown" for a person to resolve in the admin.
+    """
+    now = now or timezone.now()
+    stuck = Reminder.objects.filter(status=Reminder.Status.SENDING)
+    resent = stuck.filter(
+        provider_called_at__isnull=True,
+        claimed_at__lt=now - _setting_seconds("REMINDERS_STALE_CLAIM_SECONDS", STALE_CLAIM_AFTER),
+    ).update(
+        status=Reminder.Status.PENDING,
+        claim="",
+        queued_at=None,
+        attempts=F("attempts") - 1,
+        last_error="A worker stopped before calling the provider; sent again.",
+    )
+    unknown = stuck.filter(
+        provider_called_at__isnull=False,
+        provider_called_at__lt=now
+        - _setting_seconds("REMINDERS_STALE_SENDING_SECONDS", STALE_SENDING_AFTER),
+    ).update(
+        status=Reminder.Status.UNKNOWN,
+        last_error="A worker stopped while the provider was being called.",
+    )
+    return resent, unknown
+
+
+def reminder_resolve(*, reminder, outcome, by):
+    """A person settles a reminder whose outcome is unknown (or that failed).
+
+    outcome "sent": it did arrive (the person asked, or the provider's log shows
+    it). outcome "resend": it did not; send it again now. Raises ValidationError
+    when the reminder is not waiting for a person. Records an audit event.
+    """
+    if outcome not in ("sent", "resend"):
+        raise ValidationError(f"“{outcome}” is not a way to resolve a reminder: sent or resend.")
+    waiting = Reminder.objects.filter(
+        pk=reminder.pk, status__in=[Reminder.Status.UNKNOWN, Reminder.Status.FAILED]
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        if outcome == "sent":
+            done = waiting.update(status=Reminder.Status.SENT, sent_at=now)
+        else:
+            done = waiting.update(
+                status=Reminder.Status.PENDING,
+                send_at=now,
+                attempts=0,
+                claim="",
+                queued_at=None,
+                provider_called_at=None,
+            )
+        if not done:
+            raise ValidationError(
+                f"Reminder {reminder.pk} is not waiting for a person (it is "
+                f"{Reminder.objects.get(pk=reminder.pk).get_status_display().lower()})."
+            )
+        AuditEvent.objects.create(
+            campaign=reminder.campaign,
+            actor=by,
+            action=f"reminder.resolve.{outcome}",
+            target=f"reminder {reminder.pk}",
+            detail={"to": reminder.to, "was": reminder.status},
+        )
+    reminder.refresh_from_db()
+    return reminder

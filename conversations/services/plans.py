@@ -1,0 +1,386 @@
+"""Commitments and their follow-up plans: what is sent to whom, and when."""
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from canvass.phones import phone_normalize
+from conversations.models import (
+    DEFAULT_MESSAGE_TEMPLATES,
+    Channel,
+    Commitment,
+    MessageTemplate,
+    OptOut,
+    Reminder,
+    Step,
+    template_render,
+)
+from conversations.services.delivery import _zone_for, reminder_create
+
+# More than about three reminders does harm (see DESIGN.md): the cap per commitment.
+MAX_PERSON_MESSAGES = 3
+DEFAULT_STEPS = [
+    Step.CONFIRM,
+    Step.FOUR_DAYS,
+    Step.DAY_BEFORE,
+    Step.TWO_HOURS,
+    Step.OWNER_BEFORE,
+    Step.OWNER_AFTER,
+]
+# "Talk again": the owner calls them back; the person gets only the thank-you.
+DEFAULT_KIND_STEPS = {"follow_up": [Step.CONFIRM, Step.OWNER_CALL]}
+# When more person messages are ahead than the cap allows, these go first (docs/reminders.md).
+DROP_ORDER = [Step.TWO_HOURS, Step.FOUR_DAYS, Step.DAY_BEFORE]
+DAY_BEFORE_AT = time(11, 0)
+OWNER_AT = time(9, 0)
+# A dated step this close after the confirmation would repeat it: it is left out.
+MIN_GAP = timedelta(hours=6)
+
+
+def _commitment_clean(*, campaign, kind, what, channel, phone, email):
+    """Validated (what, phone, email); ValidationError naming each bad field otherwise."""
+    errors = {}
+    if kind not in campaign.commitment_kind_codes():
+        errors["kind"] = f"“{kind}” is not one of this campaign's commitment kinds."
+    if not what.strip():
+        errors["what"] = "Say what exactly they committed to."
+    if channel not in Channel.values:
+        errors["channel"] = f"“{channel}” is not a channel: use sms, email or none."
+    try:
+        phone = phone_normalize(phone, region=campaign.phone_region)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = f"“{email}” is not an email address."
+    if channel == Channel.SMS and not phone and "phone" not in errors:
+        errors["phone"] = "Text reminders need the phone number they agreed to."
+    if channel == Channel.EMAIL and not email:
+        errors["email"] = "Email reminders need the email address they agreed to."
+    if errors:
+        raise ValidationError(errors)
+    return what.strip(), phone, email
+
+
+def commitment_record(
+    *,
+    campaign,
+    kind,
+    what,
+    person=None,
+    visit=None,
+    when=None,
+    owner=None,
+    channel=Channel.NONE,
+    phone="",
+    email="",
+):
+    """Record a commitment and write its follow-up plan in the same transaction.
+
+    Raises ValidationError (nothing written) when the kind is not one of the
+    campaign's, or the agreed channel has no valid phone or email to use.
+    """
+    what, phone, email = _commitment_clean(
+        campaign=campaign, kind=kind, what=what, channel=channel, phone=phone, email=email
+    )
+    with transaction.atomic():
+        commitment = Commitment.objects.create(
+            campaign=campaign,
+            kind=kind,
+            what=what,
+            person=person,
+            visit=visit,
+            when=when,
+            owner=owner,
+            channel=channel,
+            phone=phone,
+            email=email,
+        )
+        commitment_plan_write(commitment=commitment)
+    return commitment
+
+
+_UNSET = object()
+
+
+def commitment_change(
+    *,
+    commitment,
+    what=_UNSET,
+    when=_UNSET,
+    channel=_UNSET,
+    phone=_UNSET,
+    email=_UNSET,
+    owner=_UNSET,
+):
+    """Change what, when, the agreed channel (with its phone/email) or the owner.
+
+    Pending reminders are cancelled and a new plan is written, in one transaction;
+    sent ones are never touched. A new date reopens a commitment that was missed
+    or cancelled (it has been rescheduled). Raises ValidationError, changing
+    nothing, on bad input.
+    """
+    with transaction.atomic():
+        commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        new = {
+            "what": commitment.what if what is _UNSET else what,
+            "channel": commitment.channel if channel is _UNSET else channel,
+            "phone": commitment.phone if phone is _UNSET else phone,
+            "email": commitment.email if email is _UNSET else email,
+        }
+        new["what"], new["phone"], new["email"] = _commitment_clean(
+            campaign=commitment.campaign, kind=commitment.kind, **new
+        )
+        if when is not _UNSET:
+            new["when"] = when
+        if owner is not _UNSET:
+            new["owner"] = owner
+        details_changed = new["what"] != commitment.what or (
+            "when" in new and new["when"] != commitment.when
+        )
+        if "when" in new and new["when"] != commitment.when:
+            commitment.status = Commitment.Status.OPEN
+            commitment.declined_at = None
+        for field, value in new.items():
+            setattr(commitment, field, value)
+        commitment.plan_version += 1
+        commitment.save()
+        commitment_reminders_cancel(commitment=commitment, reason="The commitment changed.")
+        commitment_plan_write(commitment=commitment, details_changed=details_changed)
+    return commitment
+
+
+def commitment_cancel(*, commitment, reason="Cancelled."):
+    """Cancel a commitment and every pending reminder about it (sent ones stay as they are)."""
+    with transaction.atomic():
+        Commitment.objects.filter(pk=commitment.pk).update(
+            status=Commitment.Status.CANCELLED, updated_at=timezone.now()
+        )
+        commitment_reminders_cancel(commitment=commitment, reason=reason)
+    commitment.refresh_from_db()
+    return commitment
+
+
+def commitment_reminders_cancel(*, commitment, reason):
+    """Cancel the commitment's pending reminders; returns how many.
+
+    Only "pending" rows change: one already claimed by a worker is in flight,
+    and reminder_send re-reads the commitment before the call.
+    """
+    return Reminder.objects.filter(commitment=commitment, status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.CANCELLED, last_error=reason
+    )
+
+
+def when_text(moment, tz):
+    """'Thursday Oct 10 at 7pm' (or 7:30pm) in `tz`: how people say a time in a text."""
+    local = moment.astimezone(tz)
+    hour = local.hour % 12 or 12
+    minutes = f":{local.minute:02d}" if local.minute else ""
+    return f"{local:%A %b} {local.day} at {hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
+
+
+def message_render(*, campaign, kind, step, channel, values):
+    """(subject, body) for a step: the campaign's template for the kind, for any kind, or
+    the default set. Raises KeyError when there is no wording at all for this step."""
+    template = (
+        MessageTemplate.objects.filter(
+            campaign=campaign, step=step, channel=channel, kind__in=[kind, ""]
+        )
+        .order_by("-kind")
+        .first()
+    )
+    if template is not None:
+        subject, body = template.subject, template.body
+    else:
+        subject, body = DEFAULT_MESSAGE_TEMPLATES[(step, channel)]
+    return template_render(subject, values), template_render(body, values)
+
+
+def _plan_values(commitment, tz):
+    campaign, person, owner = commitment.campaign, commitment.person, commitment.owner
+    volunteer = commitment.visit.volunteer if commitment.visit_id else None
+    canvasser = (
+        (volunteer.first_name if volunteer else "")
+        or (owner.first_name if owner else "")
+        or "a volunteer"
+    )
+    try:
+        # The owner's own follow-up page: one tap to mark kept, missed, rescheduled…
+        path = reverse("followup_mark", args=[commitment.pk])
+    except NoReverseMatch:
+        path = reverse("admin:conversations_commitment_change", args=[commitment.pk])
+    link = settings.SITE_URL + path
+    return {
+        "first_name": (person.first_name if person else "") or "there",
+        "sender": campaign.sender_name or campaign.name,
+        "what": commitment.what,
+        "when": when_text(commitment.when, tz) if commitment.when else "",
+        "canvasser": canvasser,
+        "person": str(person) if person else "",
+        "contact": commitment.phone or commitment.email or "no contact given",
+        "link": link,
+    }
+
+
+def _kind_steps(commitment):
+    """The plan's steps for the commitment's kind: the kind's own "steps" list when the
+    campaign gives one (in Campaign.commitment_kinds), else the defaults."""
+    for kind in commitment.campaign.commitment_kinds:
+        if kind.get("code") == commitment.kind and kind.get("steps"):
+            return [step for step in kind["steps"] if step in Step.values]
+    return DEFAULT_KIND_STEPS.get(commitment.kind, DEFAULT_STEPS)
+
+
+def _at_local(day, clock, tz):
+    return datetime.combine(day, clock, tzinfo=tz)
+
+
+def plan_person_times(*, steps, when, tz, now, budget, first_step):
+    """[(step, send_at)] for the person, at most `budget` of them, in time order.
+
+    `first_step` (confirm, thanks or changed) goes at once; the dated steps are
+    dropped when already past, at or after the event, or within MIN_GAP of the
+    first message (two texts in one afternoon about the same thing). When more
+    remain than the budget allows, they are dropped in DROP_ORDER: see
+    docs/reminders.md for why the 2-hours-before one goes first.
+    """
+    if when is not None and when <= now:
+        return []  # it is over: nothing to remind anyone of
+    plan = [(first_step, now)] if first_step else []
+    if when is not None:
+        local = when.astimezone(tz)
+        times = {
+            Step.FOUR_DAYS: _at_local(local.date() - timedelta(days=4), local.timetz(), tz),
+            Step.DAY_BEFORE: _at_local(local.date() - timedelta(days=1), DAY_BEFORE_AT, tz),
+            Step.TWO_HOURS: when - timedelta(hours=2),
+        }
+        earliest = now + MIN_GAP if first_step else now
+        plan += [
+            (step, at) for step, at in times.items() if step in steps and earliest <= at < when
+        ]
+    while len(plan) > max(budget, 0):
+        droppable = [step for step in DROP_ORDER if step in dict(plan)]
+        if not droppable:
+            plan = plan[:budget]
+            break
+        plan = [(step, at) for step, at in plan if step != droppable[0]]
+    return sorted(plan, key=lambda item: item[1])
+
+
+def plan_owner_times(*, steps, when, tz, now):
+    """[(step, send_at)] for the follow-up owner: the day before and the day after (dated),
+    or a nudge the next morning (no date). Past ones are dropped."""
+    plan = []
+    if when is not None:
+        local = when.astimezone(tz)
+        if Step.OWNER_BEFORE in steps:
+            plan.append(
+                (Step.OWNER_BEFORE, _at_local(local.date() - timedelta(days=1), OWNER_AT, tz))
+            )
+        if Step.OWNER_AFTER in steps:
+            plan.append(
+                (Step.OWNER_AFTER, _at_local(local.date() + timedelta(days=1), OWNER_AT, tz))
+            )
+        if Step.OWNER_CALL in steps:
+            plan.append((Step.OWNER_CALL, max(_at_local(local.date(), OWNER_AT, tz), now)))
+    elif Step.OWNER_CALL in steps or Step.OWNER_AFTER in steps:
+        tomorrow = now.astimezone(tz).date() + timedelta(days=1)
+        plan.append((Step.OWNER_CALL, _at_local(tomorrow, OWNER_AT, tz)))
+    return [(step, at) for step, at in plan if at >= now]
+
+
+def commitment_plan_write(*, commitment, details_changed=False, now=None):
+    """Write the reminders a commitment's plan calls for. Call inside its transaction.
+
+    To the person: only on the channel they agreed to, never when they are
+    do-not-contact or opted out, at most MAX_PERSON_MESSAGES counting any already
+    sent. To the owner: email. Rewriting (after commitment_change) uses a new
+    plan_version, so its idempotency keys never collide with the old plan's.
+    """
+    now = now or timezone.now()
+    if commitment.status != Commitment.Status.OPEN:
+        return []
+    campaign, person = commitment.campaign, commitment.person
+    steps = _kind_steps(commitment)
+    written = []
+
+    def write(*, step, send_at, channel, to, tz, recipient_kind, recipient_name):
+        subject, body = message_render(
+            campaign=campaign,
+            kind=commitment.kind,
+            step=step,
+            channel=channel,
+            values=_plan_values(commitment, tz),
+        )
+        written.append(
+            reminder_create(
+                campaign=campaign,
+                commitment=commitment,
+                channel=channel,
+                to=to,
+                subject=subject,
+                body=body,
+                send_at=send_at,
+                idempotency_key=f"commitment:{commitment.pk}:v{commitment.plan_version}:{step}",
+                recipient_kind=recipient_kind,
+                recipient_name=recipient_name,
+                step=step,
+            )
+        )
+
+    to = {Channel.SMS: commitment.phone, Channel.EMAIL: commitment.email}.get(commitment.channel)
+    reachable = (
+        to and not (person is not None and person.do_not_contact) and not OptOut.is_opted_out(to)
+    )
+    if reachable:
+        already = commitment.reminders.filter(
+            recipient_kind=Reminder.Recipient.PERSON,
+            status__in=[Reminder.Status.SENT, Reminder.Status.SENDING, Reminder.Status.UNKNOWN],
+        ).count()
+        if already == 0:
+            first = Step.CONFIRM if commitment.when else Step.THANKS
+            if first not in steps and Step.CONFIRM not in steps:
+                first = None
+        else:
+            first = Step.CHANGED if details_changed else None
+        budget = MAX_PERSON_MESSAGES - already
+        if first == Step.CHANGED:
+            # Telling someone the meeting moved is a correction, not one more reminder:
+            # it goes even when the budget is spent, or they would go to the wrong place.
+            budget = max(budget, 1)
+        tz = _zone_for(channel=commitment.channel, to=to, campaign=campaign)
+        for step, send_at in plan_person_times(
+            steps=steps, when=commitment.when, tz=tz, now=now, budget=budget, first_step=first
+        ):
+            write(
+                step=step,
+                send_at=send_at,
+                channel=commitment.channel,
+                to=to,
+                tz=tz,
+                recipient_kind=Reminder.Recipient.PERSON,
+                recipient_name=str(person) if person else "",
+            )
+    owner = commitment.owner
+    if owner is not None and owner.email:
+        for step, send_at in plan_owner_times(
+            steps=steps, when=commitment.when, tz=campaign.tz, now=now
+        ):
+            write(
+                step=step,
+                send_at=send_at,
+                channel=Channel.EMAIL,
+                to=owner.email,
+                tz=campaign.tz,
+                recipient_kind=Reminder.Recipient.OWNER,
+                recipient_name=owner.get_full_name() or owner.get_username(),
+            )
+    return written

@@ -1,0 +1,341 @@
+"""Visits from the door screen: one idempotent write per visit, with all that came of it."""
+
+import hashlib
+import json
+import uuid
+import zoneinfo
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from canvass.access import LEADS
+from canvass.models import Membership
+from canvass.phones import phone_normalize
+from conversations.models import (
+    Channel,
+    StoryNote,
+    Visit,
+)
+from conversations.services.plans import commitment_record
+from turf.models import Person, TurfStop
+
+
+class VisitInvalid(ValidationError):
+    """Nothing of the visit was written.
+
+    `errors` maps the sync API's item fields to one message each; `new_person` and
+    `story_note` map to such a dict, `commitments` to a list with one dict per
+    commitment, in order ({} for a good one).
+    """
+
+    message_for_people = "This visit was not saved: fix the marked fields."
+
+    def __init__(self, errors):
+        super().__init__(self.message_for_people, code="invalid")
+        self.errors = errors
+
+
+class VisitConflict(Exception):
+    """The client_id already belongs to a different visit; nothing was written."""
+
+
+VISIT_CONFLICT_MESSAGE = (
+    "A different visit was already saved with this client_id. Nothing was changed: "
+    "record it again as a new visit if it really is another one."
+)
+STORY_NOTE_FIELDS = {
+    "rating_before": None,
+    "rating_after": None,
+    "why": "",
+    "themes": [],
+    "story": "",
+    "canvasser_shared_story": False,
+    "values_feelings": "",
+    "sensitive": False,
+    "self_rating": None,
+}
+NEW_PERSON_FIELDS = {"first_name": "", "last_name": "", "phone": "", "email": ""}
+COMMITMENT_FIELDS = {
+    "kind": "",
+    "what": "",
+    "when": None,
+    "owner": None,
+    "channel": Channel.NONE,
+    "phone": "",
+    "email": "",
+}
+
+
+def visit_record(
+    *,
+    assignment,
+    client_id,
+    happened_at,
+    outcome,
+    household=None,
+    person=None,
+    new_person=None,
+    note="",
+    place="",
+    story_note=None,
+    commitments=(),
+    volunteer=None,
+):
+    """Record one visit sent by a phone, with all that came of it. Returns (visit, created).
+
+    Sending the same visit again is harmless: when `client_id` is already stored with the
+    same content, the stored visit is returned with created=False and nothing is written —
+    also when several copies arrive at once (the unique constraint decides, the losers
+    re-read). The same client_id with different content raises VisitConflict.
+
+    Invalid input raises VisitInvalid and leaves nothing behind: the visit, a person added
+    on the spot, the story note, the commitments and their reminders are one transaction.
+    `volunteer` defaults to the assignment's first volunteer.
+    """
+    campaign = assignment.turf.campaign
+    new_person = _with_defaults(new_person, NEW_PERSON_FIELDS)
+    story_note = _with_defaults(story_note, STORY_NOTE_FIELDS)
+    commitments = [_with_defaults(c, COMMITMENT_FIELDS) for c in commitments]
+    content_hash = visit_content_hash(
+        client_id=client_id,
+        happened_at=happened_at,
+        outcome=outcome,
+        household=household,
+        person=person,
+        new_person=new_person,
+        note=note,
+        place=place,
+        story_note=story_note,
+        commitments=commitments,
+        volunteer=volunteer,
+    )
+    stored = _visit_stored(client_id=client_id, campaign=campaign, content_hash=content_hash)
+    if stored is not None:
+        return stored, False
+
+    errors = _visit_errors(
+        assignment=assignment,
+        campaign=campaign,
+        happened_at=happened_at,
+        outcome=outcome,
+        household=household,
+        person=person,
+        new_person=new_person,
+        place=place,
+        story_note=story_note,
+        commitments=commitments,
+        volunteer=volunteer,
+    )
+    if errors:
+        raise VisitInvalid(errors)
+    if volunteer is None:
+        volunteer = _first_volunteer(assignment)
+    try:
+        with transaction.atomic():
+            if new_person is not None:
+                person = Person.objects.create(
+                    campaign=campaign,
+                    household=household,
+                    first_name=new_person["first_name"].strip(),
+                    last_name=new_person["last_name"].strip(),
+                    phone=new_person["phone"],
+                    email=new_person["email"].strip(),
+                )
+            visit = Visit.objects.create(
+                client_id=client_id,
+                campaign=campaign,
+                assignment=assignment,
+                household=household,
+                person=person,
+                volunteer=volunteer,
+                outcome=outcome,
+                note=note,
+                place=place,
+                happened_at=happened_at,
+                content_hash=content_hash,
+            )
+            if story_note is not None:
+                StoryNote.objects.create(visit=visit, **story_note)
+            _visit_commitments_write(visit=visit, person=person, commitments=commitments)
+    except IntegrityError:
+        # Another copy of this visit was inserted between our check and our insert.
+        stored = _visit_stored(client_id=client_id, campaign=campaign, content_hash=content_hash)
+        if stored is None:
+            raise
+        return stored, False
+    return visit, True
+
+
+def visit_content_hash(**item):
+    """SHA-256 of a visit as submitted, in a canonical form: key order, the offset a time
+    is written in and objects versus their ids make no difference."""
+    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), default=_canonical)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "_meta"):  # a model instance: its id is what was sent
+        return value.pk
+    raise TypeError(f"{type(value).__name__} has no canonical form")
+
+
+def _with_defaults(given, defaults):
+    if given is None:
+        return None
+    unknown = set(given) - set(defaults)
+    if unknown:
+        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
+    return {**defaults, **given}
+
+
+def _visit_stored(*, client_id, campaign, content_hash):
+    """The visit already stored under `client_id` if it is this same visit; None if none."""
+    stored = Visit.objects.filter(client_id=client_id).first()
+    if stored is None:
+        return None
+    # Another campaign's visit is a conflict too, and says nothing about that visit.
+    if stored.campaign_id != campaign.pk or stored.content_hash != content_hash:
+        raise VisitConflict(VISIT_CONFLICT_MESSAGE)
+    return stored
+
+
+def _first_volunteer(assignment):
+    # In the volunteers' own order (by name), as the bundle lists them; .all() so that
+    # volunteers prefetched with the assignment cost no query per visit.
+    return next(iter(assignment.volunteers.all()), None)
+
+
+def _visit_errors(
+    *,
+    assignment,
+    campaign,
+    happened_at,
+    outcome,
+    household,
+    person,
+    new_person,
+    place,
+    story_note,
+    commitments,
+    volunteer,
+):
+    """Everything wrong with a visit that can be known before writing it, by item field."""
+    errors = {}
+    conversation = outcome == Visit.Outcome.CONVERSATION
+    if outcome not in Visit.Outcome.values:
+        errors["outcome"] = f"“{outcome}” is not an outcome."
+    if timezone.is_naive(happened_at):
+        errors["happened_at"] = "Give the time with its offset, e.g. 2024-10-05T14:03:00-05:00."
+    if household is not None:
+        if not TurfStop.objects.filter(turf_id=assignment.turf_id, household=household).exists():
+            errors["household_id"] = "This door is not on your walk list."
+        elif place:
+            errors["place"] = (
+                "A place is only for a conversation away from the walk list; "
+                "leave it empty for a door."
+            )
+    elif not conversation:
+        errors["household_id"] = (
+            "Choose the door: only a conversation can be recorded away from the walk list."
+        )
+    if person is not None and new_person is not None:
+        errors["new_person"] = "Pick someone on the list or add a new person, not both."
+    elif person is not None:
+        if person.campaign_id != campaign.pk:
+            errors["person_id"] = "This person is not on your campaign's list."
+        elif household is not None and person.household_id != household.pk:
+            errors["person_id"] = (
+                "This person is not listed at this door. Add them as a new person instead."
+            )
+    elif new_person is not None:
+        person_errors = _new_person_errors(new_person, campaign=campaign)
+        if person_errors:
+            errors["new_person"] = person_errors
+    # .all() so that volunteers prefetched with the assignment cost no query per visit.
+    if volunteer is not None and volunteer not in assignment.volunteers.all():
+        errors["volunteer_id"] = "This volunteer is not on this assignment."
+    if story_note is not None:
+        if not conversation:
+            errors["story_note"] = "Only a conversation has a story note."
+        else:
+            note_errors = _story_note_errors(story_note, campaign=campaign)
+            if note_errors:
+                errors["story_note"] = note_errors
+    if commitments:
+        if not conversation:
+            errors["commitments"] = "Only a conversation has commitments."
+        else:
+            owner_errors = _owner_errors(commitments, campaign=campaign)
+            if any(owner_errors):
+                errors["commitments"] = owner_errors
+    return errors
+
+
+def _new_person_errors(new_person, *, campaign):
+    """Checks a person added on the spot, normalising their phone in place."""
+    errors = {}
+    if not new_person["first_name"].strip():
+        errors["first_name"] = "Give at least a first name."
+    try:
+        new_person["phone"] = phone_normalize(new_person["phone"], region=campaign.phone_region)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
+    email = new_person["email"].strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = f"“{email}” is not an email address."
+    return errors
+
+
+def _story_note_errors(story_note, *, campaign):
+    errors = {}
+    for field in ("rating_before", "rating_after", "self_rating"):
+        value = story_note[field]
+        if value is not None and not 0 <= value <= 10:
+            errors[field] = "Give a number from 0 to 10, or leave it empty."
+    unknown = [theme for theme in story_note["themes"] if theme not in campaign.story_themes]
+    if unknown:
+        errors["themes"] = f"“{unknown[0]}” is not one of this campaign's story themes."
+    return errors
+
+
+def _owner_errors(commitments, *, campaign):
+    owner_ids = {c["owner"].pk for c in commitments if c["owner"] is not None}
+    leads = set(
+        Membership.objects.filter(
+            campaign=campaign, user_id__in=owner_ids, role__in=LEADS
+        ).values_list("user_id", flat=True)
+    )
+    return [
+        {"owner_id": "Choose one of this campaign's organizers or field leads."}
+        if c["owner"] is not None and c["owner"].pk not in leads
+        else {}
+        for c in commitments
+    ]
+
+
+def _visit_commitments_write(*, visit, person, commitments):
+    """Record each commitment through commitment_record. Call inside the visit's transaction:
+    any invalid commitment raises VisitInvalid, which rolls the whole visit back."""
+    errors = []
+    for commitment in commitments:
+        try:
+            commitment_record(campaign=visit.campaign, person=person, visit=visit, **commitment)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                errors.append({field: " ".join(msgs) for field, msgs in exc.message_dict.items()})
+            else:
+                errors.append({"non_field_errors": " ".join(exc.messages)})
+        else:
+            errors.append({})
+    if any(errors):
+        raise VisitInvalid({"commitments": errors})
