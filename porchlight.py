@@ -182,7 +182,12 @@ def main():
     test_parser = commands.add_parser("test", help="run the test suite")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     test_parser.set_defaults(func=test)
-    options = parser.parse_args()
+    if sys.argv[1:2] == ["test"]:
+        # Everything after `test` belongs to pytest, as it is: `test -x -q tests/turf`.
+        options = parser.parse_args(["test"])
+        options.pytest_args = sys.argv[2:]
+    else:
+        options = parser.parse_args()
     try:
         options.func(options)
     except subprocess.CalledProcessError as exc:
