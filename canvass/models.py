@@ -1,11 +1,13 @@
 """Campaigns, the people who run them, and their time: shifts and sign-ups."""
 
+import hashlib
 import zoneinfo
 from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -139,8 +141,20 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} of {self.campaign}"
 
 
+class VolunteerQuerySet(models.QuerySet):
+    def with_phone(self, phone):
+        return self.filter(phone=phone) if phone else self.none()
+
+    def with_email(self, email):
+        return self.filter(email__iexact=email) if email else self.none()
+
+
 class Volunteer(models.Model):
-    """Someone who knocks doors. Volunteers need no login: they use assignment links."""
+    """Someone who knocks doors. Volunteers need no login: they use assignment links.
+
+    One row per person in a campaign: a phone number or an email address belongs to at
+    most one volunteer, so someone who signs up again is recognised, not duplicated.
+    """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="volunteers")
     user = models.ForeignKey(
@@ -159,20 +173,97 @@ class Volunteer(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = VolunteerQuerySet.as_manager()
+
     class Meta:
         ordering = ["first_name", "last_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "phone"],
+                condition=~models.Q(phone=""),
+                name="volunteer_unique_phone",
+            ),
+            models.UniqueConstraint(
+                "campaign",
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="volunteer_unique_email",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+class ShiftQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(cancelled_at__isnull=True)
+
+    def open_for_signup(self, now=None):
+        """What the public signup page lists: public, not cancelled, not started yet."""
+        return self.active().filter(public=True, starts_at__gt=now or timezone.now())
+
+    def with_counts(self):
+        """Each shift with `signed_up` (spots taken), `waitlisted`, `confirmed` and
+        `checked_in`, counted in one pass over its signups."""
+        Status = ShiftSignup.Status
+        return self.annotate(
+            signed_up=models.Count("signups", filter=models.Q(signups__status__in=HOLDING)),
+            waitlisted=models.Count("signups", filter=models.Q(signups__status=Status.WAITLISTED)),
+            confirmed=models.Count(
+                "signups",
+                filter=models.Q(signups__status__in=HOLDING, signups__confirmed_at__isnull=False),
+            ),
+            checked_in=models.Count("signups", filter=models.Q(signups__status=Status.ATTENDED)),
+        )
+
+
 class Shift(models.Model):
+    """A time and a staging location where volunteers meet and get their turf.
+
+    Times are stored in UTC and entered and shown in the campaign's time zone.
+    """
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="shifts")
     name = models.CharField(max_length=200, blank=True)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    place = models.CharField(max_length=300, blank=True)
+    place = models.CharField(
+        max_length=300, blank=True, verbose_name=_("staging location"), help_text=_("An address.")
+    )
+    place_lat = models.FloatField(null=True, blank=True, verbose_name=_("latitude"))
+    place_lng = models.FloatField(null=True, blank=True, verbose_name=_("longitude"))
     capacity = models.PositiveIntegerField(default=10)
+    notes = models.TextField(
+        blank=True, help_text=_("For volunteers: what to bring, where to park, who to ask for.")
+    )
+    # The turfs handed out at this shift's check-in.
+    turfs = models.ManyToManyField("turf.Turf", blank=True, related_name="shift_pools")
+    contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shifts_in_charge",
+        verbose_name=_("contact person"),
+        help_text=_("The organizer in charge, named on the signup page."),
+    )
+    public = models.BooleanField(
+        default=True, help_text=_("Listed on the campaign's public signup page.")
+    )
+    # Shared by the shifts one "repeat" made; each stays editable on its own.
+    series = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ShiftQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_at"]
@@ -180,34 +271,140 @@ class Shift(models.Model):
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="shift_ends_after_start",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1), name="shift_capacity_at_least_one"
+            ),
         ]
+        indexes = [models.Index(fields=["campaign", "starts_at"])]
 
     def __str__(self):
         local = timezone.localtime(self.starts_at, self.campaign.tz)
         return self.name or f"Shift {local:%a %b %d %H:%M}"
 
+    @property
+    def is_cancelled(self):
+        return self.cancelled_at is not None
+
+    def local_start(self):
+        return timezone.localtime(self.starts_at, self.campaign.tz)
+
+    def local_end(self):
+        return timezone.localtime(self.ends_at, self.campaign.tz)
+
+
+def hash_link_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ShiftSignupQuerySet(models.QuerySet):
+    def for_token(self, token):
+        return self.filter(token_hash=hash_link_token(token))
+
+    def holding(self):
+        """Signups that take one of the shift's spots."""
+        return self.filter(status__in=HOLDING)
+
+    def waitlist(self):
+        """Those waiting for a spot, first come first served."""
+        return self.filter(status=ShiftSignup.Status.WAITLISTED).order_by("joined_at", "pk")
+
 
 class ShiftSignup(models.Model):
+    """One volunteer on one shift.
+
+    A signup is never deleted when it is cancelled: its row is what later reminders,
+    replies and the ladder from the door point at. The personal link that lets the
+    volunteer see, change or cancel it is a secret of which only the hash is stored.
+    """
+
     class Status(models.TextChoices):
         SIGNED_UP = "signed_up", _("Signed up")
         CONFIRMED = "confirmed", _("Confirmed")
-        ATTENDED = "attended", _("Attended")
+        WAITLISTED = "waitlisted", _("On the waitlist")
+        ATTENDED = "attended", _("Checked in")
         NO_SHOW = "no_show", _("No-show")
         CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        PUBLIC = "public", _("Signup page")
+        ORGANIZER = "organizer", _("Added by an organizer")
+        WALK_IN = "walk_in", _("Walk-in")
+        DOOR = "door", _("At the door")
 
     shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="signups")
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="signups")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SIGNED_UP)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.ORGANIZER)
+    # Which reminders the volunteer agreed to for this signup.
+    remind_by_sms = models.BooleanField(default=False, verbose_name=_("text reminders"))
+    remind_by_email = models.BooleanField(default=False, verbose_name=_("email reminders"))
+    # When they (last) joined: the waitlist's order. A cancelled signup that comes back
+    # joins again at the end.
+    joined_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Moved up from the waitlist.")
+    )
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The personal link: its token is derived from this nonce with the SECRET_KEY (so a
+    # message can carry it again later) and only its SHA-256 is stored, as for
+    # assignment links; a database dump alone opens nobody's signup.
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    link_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    link_revoked_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever what a reminder would say changes (the shift moved, the signup came
+    # back): reminder idempotency keys can carry it, as commitments' plan_version.
+    plan_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ShiftSignupQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["shift", "volunteer"], name="signup_unique_volunteer")
+            models.UniqueConstraint(fields=["shift", "volunteer"], name="signup_unique_volunteer"),
+            models.UniqueConstraint(
+                fields=["token_hash"],
+                condition=~models.Q(token_hash=""),
+                name="signup_unique_link",
+            ),
         ]
+        indexes = [models.Index(fields=["shift", "status"])]
 
     def __str__(self):
         return f"{self.volunteer} @ {self.shift}"
+
+    @property
+    def holds_spot(self):
+        return self.status in HOLDING
+
+    @property
+    def link_is_live(self):
+        return (
+            bool(self.token_hash)
+            and self.link_revoked_at is None
+            and self.shift.ends_at > timezone.now()
+        )
+
+
+# Statuses that take one of a shift's spots (a no-show had one and kept it).
+HOLDING = (
+    ShiftSignup.Status.SIGNED_UP,
+    ShiftSignup.Status.CONFIRMED,
+    ShiftSignup.Status.ATTENDED,
+    ShiftSignup.Status.NO_SHOW,
+)
+# Statuses of someone still expected, or waiting to be.
+EXPECTED = (
+    ShiftSignup.Status.SIGNED_UP,
+    ShiftSignup.Status.CONFIRMED,
+    ShiftSignup.Status.WAITLISTED,
+)
 
 
 class AuditEvent(models.Model):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("c/<slug:slug>/", views.campaign_dashboard, name="campaign_dashboard"),
     path("", include("turf.urls")),
     path("", include("conversations.urls")),
+    path("", include("canvass.shift_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from canvass.access import LEADS, ORGANIZERS, campaign_for_user
-from canvass.models import Campaign, Membership, Shift, ShiftSignup
+from canvass.models import HOLDING, Campaign, Membership, Shift
 from conversations.models import Commitment, Visit
 from conversations.stats import campaign_followthrough
 from turf.models import Household, Person, Turf
@@ -57,9 +57,10 @@ def campaign_dashboard(request, slug):
         total=Count("pk"), open=Count("pk", filter=Q(status=Commitment.Status.OPEN))
     )
     now = timezone.now()
-    live_signups = ~Q(signups__status=ShiftSignup.Status.CANCELLED)
+    # Spots taken: the waitlist and cancellations are not "signed up".
+    live_signups = Q(signups__status__in=HOLDING)
     shifts = (
-        Shift.objects.filter(campaign=campaign, ends_at__gt=now)
+        Shift.objects.filter(campaign=campaign, ends_at__gt=now, cancelled_at__isnull=True)
         .select_related("campaign")
         .annotate(
             signed_up=Count("signups", filter=live_signups, distinct=True),

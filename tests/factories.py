@@ -10,7 +10,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from canvass.models import Campaign, Membership, Shift, Volunteer
+from canvass.models import Campaign, Membership, Shift, ShiftSignup, Volunteer
 from conversations.models import Channel, Commitment, Reminder, StoryNote, Visit
 from turf.models import Assignment, Household, Person, Turf, TurfStop
 from turf.services import assignment_create
@@ -185,3 +185,24 @@ class ReminderFactory(factory.django.DjangoModelFactory):
     body = "See you at the tenants' meeting on Thursday at 6pm. Reply STOP to opt out."
     send_at = factory.LazyFunction(timezone.now)
     idempotency_key = factory.Sequence(lambda n: f"reminder-{n}")
+
+
+class ShiftSignupFactory(factory.django.DjangoModelFactory):
+    """Made through signup_create, as every path makes them (capacity and the waitlist
+    apply). The personal link's token is kept on the instance as `token`."""
+
+    class Meta:
+        model = ShiftSignup
+
+    shift = factory.SubFactory(ShiftFactory)
+    volunteer = factory.SubFactory(
+        VolunteerFactory, campaign=factory.SelfAttribute("..shift.campaign")
+    )
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from canvass.services import signup_create
+
+        signup, token = signup_create(**kwargs)
+        signup.token = token
+        return signup
