@@ -32,9 +32,11 @@ from canvass.demo_data import (
     BLOCK_DEPTH_M,
     BLOCK_WIDTH_M,
     CAMPAIGN,
+    CANCELLED_SHIFTS,
     CITY,
     COMMITMENT_PLANS,
     COMMITMENTS_WANTED,
+    CONTACTS,
     CURRENT_SHIFT,
     EVENT_CONVERSATIONS,
     EVENT_SHIFT,
@@ -44,7 +46,11 @@ from canvass.demo_data import (
     LAST_NAMES,
     OUTCOME_NOTES,
     OUTCOMES,
+    PLACES,
+    POOLS,
+    SERIES,
     SETBACK_M,
+    SHIFT_NOTES,
     SHIFTS,
     SIGNUPS,
     STAFF,
@@ -56,12 +62,24 @@ from canvass.demo_data import (
     TURF_ROWS,
     VALUES_EXTRA,
     VOLUNTEERS,
+    WALK_INS,
     WHY,
     ZIP_CODE,
     Outcome,
     Signup,
 )
-from canvass.models import Campaign, Membership, Shift, ShiftSignup, Volunteer
+from canvass.models import Campaign, Membership, ShiftSignup, Volunteer
+from canvass.services import (
+    shift_cancel,
+    shift_create,
+    shift_series_create,
+    signup_cancel,
+    signup_check_in,
+    signup_confirm,
+    signup_create,
+    signup_walk_in,
+    signups_no_show_sweep,
+)
 from conversations.models import Channel, Commitment, Reminder, StoryNote, Visit
 from conversations.services import quiet_until, reminder_create
 from turf.imports import household_key
@@ -98,7 +116,14 @@ def demo_build(*, now=None):
         _town_ensure(campaign=campaign, created=created)
         turfs = _turfs_ensure(campaign=campaign, created=created)
         volunteers = _volunteers_ensure(campaign=campaign, created=created)
-        shifts = _shifts_ensure(campaign=campaign, volunteers=volunteers, now=now, created=created)
+        shifts = _shifts_ensure(
+            campaign=campaign,
+            volunteers=volunteers,
+            turfs=turfs,
+            staff=staff,
+            now=now,
+            created=created,
+        )
         assignments, link_token = _assignments_ensure(
             turfs=turfs,
             shifts=shifts,
@@ -174,6 +199,7 @@ def demo_report_lines(*, result, quiet=False, seconds=None):
     lines.append(f"Organizer:   {login(organizer, '   (also a Django admin superuser)')}")
     lines.append(f"Field lead:  {login(field_lead)}")
     lines.append(f"Admin:       {site}/admin/")
+    lines.append(f"Signup page: {site}{reverse('signup_page', args=[result.campaign.slug])}")
     assignment = result.link_assignment
     if assignment is None:
         lines.append(
@@ -340,12 +366,38 @@ def _volunteers_ensure(*, campaign, created):
     return volunteers
 
 
-def _shifts_ensure(*, campaign, volunteers, now, created):
+def _shifts_ensure(*, campaign, volunteers, turfs, staff, now, created):
+    """The demo's shifts and their signups, made through the services organizers and
+    volunteers use, each at the time it would have happened: a shift planned a week
+    ahead, signups a day or more before it, check-ins as it starts. A full shift puts
+    the next people on its waitlist, a cancellation moves it up, and the no-show sweep
+    finds who never came."""
     tz = campaign.tz
     today = timezone.localtime(now, tz).date()
+    contacts = {"organizer": staff[0], "fieldlead": staff[1]}
+    pools = defaultdict(set)
+    for shift_name, turf_index, _ in ASSIGNMENTS:
+        pools[shift_name].add(turf_index)
+    for shift_name, indexes in POOLS.items():
+        pools[shift_name].update(indexes)
     shifts = {}
+
+    def fields(name, place, capacity):
+        lat, lng = PLACES.get(place, (None, None))
+        return {
+            "name": name,
+            "place": place,
+            "place_lat": lat,
+            "place_lng": lng,
+            "capacity": capacity,
+            "notes": SHIFT_NOTES.get(place, ""),
+            "contact": contacts[CONTACTS.get(name, "organizer")],
+            "turfs": [turfs[i] for i in sorted(pools[name])],
+            "created_by": staff[0],
+        }
+
     for name, days, start, hours, place, capacity in SHIFTS:
-        shift = campaign.shifts.filter(name=name).first()
+        shift = campaign.shifts.filter(name=name).order_by("starts_at").first()
         if shift is None:
             if start is None:
                 # Started an hour or two ago, so the door screen has visits and doors left.
@@ -355,23 +407,85 @@ def _shifts_ensure(*, campaign, volunteers, now, created):
                 )
             else:
                 starts_at = datetime.combine(today + timedelta(days=days), start, tzinfo=tz)
-            shift = Shift.objects.create(
+            shift = shift_create(
                 campaign=campaign,
-                name=name,
                 starts_at=starts_at,
                 ends_at=starts_at + timedelta(hours=hours),
-                place=place,
-                capacity=capacity,
-            )
-            signups = ShiftSignup.objects.bulk_create(
-                ShiftSignup(shift=shift, volunteer=volunteers[index], status=status)
-                for status, indexes in SIGNUPS[name].items()
-                for index in indexes
+                now=min(now, starts_at - timedelta(days=7)),
+                **fields(name, place, capacity),
             )
             created["shifts"] += 1
-            created["sign-ups"] += len(signups)
+            created["sign-ups"] += _signups_replay(
+                shift=shift, volunteers=volunteers, organizer=staff[0], now=now
+            )
+            if name in CANCELLED_SHIFTS:
+                shift_cancel(shift=shift, cancelled_by=staff[0], now=now)
         shifts[name] = shift
+
+    name, days, start, hours, place, capacity, weeks = SERIES
+    first = campaign.shifts.filter(name=name).order_by("starts_at").first()
+    if first is None:
+        day = today + timedelta(days=days)
+        day += timedelta(days=(5 - day.weekday()) % 7)  # a Saturday
+        starts_at = datetime.combine(day, start, tzinfo=tz)
+        series = shift_series_create(
+            campaign=campaign,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+            weekdays=[5],
+            until=day + timedelta(weeks=weeks - 1),
+            now=now,
+            **fields(name, place, capacity),
+        )
+        created["shifts"] += len(series)
+        first = series[0]
+        created["sign-ups"] += _signups_replay(
+            shift=first, volunteers=volunteers, organizer=staff[0], now=now
+        )
+    shifts[name] = first
+    if created["shifts"]:
+        # What beat does every few minutes: the past shifts' no-shows.
+        signups_no_show_sweep(now=now)
     return shifts
+
+
+def _signups_replay(*, shift, volunteers, organizer, now):
+    """SIGNUPS[shift.name] through the services; returns how many signups were made."""
+    plan = SIGNUPS.get(shift.name, {})
+    order = [(status, i) for status, indexes in plan.items() for i in indexes]
+    # A day or more before the shift (and never after now), a few minutes apart.
+    first = min(now - timedelta(hours=1), shift.starts_at - timedelta(days=1))
+    signups = {}
+    for n, (_, index) in enumerate(order):
+        volunteer = volunteers[index]
+        signups[index], _token = signup_create(
+            shift=shift,
+            volunteer=volunteer,
+            source=ShiftSignup.Source.PUBLIC if n % 2 == 0 else ShiftSignup.Source.ORGANIZER,
+            remind_by_sms=bool(volunteer.phone),
+            remind_by_email=index % 3 == 0,
+            now=first + timedelta(minutes=7 * n),
+        )
+    later = min(first + timedelta(minutes=7 * len(order) + 30), now)
+    for status, index in order:
+        signup = signups[index]
+        if status == Signup.CONFIRMED:
+            signup_confirm(signup=signup, now=later)
+        elif status == Signup.ATTENDED:
+            at = shift.starts_at - timedelta(minutes=10)
+            signup_check_in(signup=signup, checked_in_by=organizer, now=at)
+        elif status == Signup.CANCELLED:
+            signup_cancel(signup=signup, now=later)
+    for first_name, last_name, email in WALK_INS.get(shift.name, []):
+        signup_walk_in(
+            shift=shift,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            checked_in_by=organizer,
+            now=shift.starts_at + timedelta(minutes=20),
+        )
+    return len(order) + len(WALK_INS.get(shift.name, []))
 
 
 def _assignments_ensure(*, turfs, shifts, volunteers, staff, now, created):
@@ -790,7 +904,11 @@ def _commitments_create(*, campaign, talks, shifts, staff, now, created):
     owners = {"organizer": staff[0], "fieldlead": staff[1]}
     base = timezone.localtime(shifts[CURRENT_SHIFT].starts_at, tz).date()
     upcoming = sorted(
-        (s for s in shifts.values() if timezone.localtime(s.starts_at, tz).date() > base),
+        (
+            s
+            for s in shifts.values()
+            if timezone.localtime(s.starts_at, tz).date() > base and not s.is_cancelled
+        ),
         key=lambda s: s.starts_at,
     )
     labels = {kind["code"]: kind["label"] for kind in campaign.commitment_kinds}

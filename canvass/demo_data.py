@@ -104,27 +104,68 @@ VOLUNTEERS = [
     ("Omar", "Haddad", "en"),
 ]
 LIBRARY = "Riverside Public Library, 300 Elm St"
+LAUNDROMAT = "Laundromat lot, 5th Ave & Maple St"
+COMMUNITY_ROOM = "Community room, 420 Chestnut St"
+FAIRGROUNDS = "Riverside Flea Market, county fairgrounds"
+# Staging locations' map pins.
+PLACES = {
+    LIBRARY: (40.80983, -89.17155),
+    LAUNDROMAT: (40.80884, -89.16870),
+    COMMUNITY_ROOM: (40.81279, -89.17022),
+    FAIRGROUNDS: (40.81900, -89.15600),
+}
 # name, days from today, local start (None: the shift running now), hours, place, capacity
 SHIFTS = [
     ("Kickoff canvass", -6, time(10), 3, LIBRARY, 12),
-    ("Flea market table", -4, time(9), 4, "Riverside Flea Market, county fairgrounds", 4),
-    ("Weeknight doors", -3, time(17), 3, "Laundromat lot, 5th Ave & Maple St", 8),
+    ("Flea market table", -4, time(9), 4, FAIRGROUNDS, 4),
+    ("Weeknight doors", -3, time(17), 3, LAUNDROMAT, 8),
     ("Neighborhood canvass", 0, None, 3, LIBRARY, 10),
     ("Weekend canvass", 2, time(10), 3, LIBRARY, 12),
-    ("Apartment blitz", 4, time(17, 30), 2.5, "Community room, 420 Chestnut St", 8),
+    ("Tenant clinic table", 3, time(18), 2, COMMUNITY_ROOM, 3),
+    ("Apartment blitz", 4, time(17, 30), 2.5, COMMUNITY_ROOM, 8),
+    ("Park cleanup table", 5, time(9), 2, FAIRGROUNDS, 6),
     ("Canvass before the council hearing", 7, time(10), 3, LIBRARY, 12),
 ]
+# A repeating shift: every Saturday for four weeks, from the first Saturday at least this
+# many days away. name, days, local start, hours, place, capacity, weeks
+SERIES = ("Saturday doors", 9, time(10), 3, LIBRARY, 10, 4)
+SHIFT_NOTES = {
+    LIBRARY: "Meet in the community room off the lobby. Bring a charged phone and water; "
+    "clipboards and walk sheets are there.",
+    LAUNDROMAT: "Park behind the laundromat. Look for the folding table with the blue sign.",
+    COMMUNITY_ROOM: "Buzz 1A at the side door on Chestnut St.",
+    FAIRGROUNDS: "Our table is near the food trucks, row C.",
+}
+# The organizer in charge of each shift ("organizer" or "fieldlead").
+CONTACTS = {"Weeknight doors": "fieldlead", "Apartment blitz": "fieldlead"}
+# Turfs handed out at each shift, by index (the assigned ones are added).
+POOLS = {
+    "Neighborhood canvass": [7],
+    "Weekend canvass": [1, 2, 3, 7],
+    "Apartment blitz": [5, 6],
+    "Canvass before the council hearing": [0, 1, 2, 3],
+    "Saturday doors": [4, 5, 6, 7],
+}
 Signup = ShiftSignup.Status
-# shift name: {status: volunteer indexes}
+# shift name: {status: volunteer indexes}. Everyone signs up in this order first (a full
+# shift waitlists the rest); then the check-ins, confirmations and cancellations happen,
+# and the waitlist moves up by itself. A no-show is whoever the sweep finds after the end.
 SIGNUPS = {
     "Kickoff canvass": {Signup.ATTENDED: [0, 1, 2, 7], Signup.NO_SHOW: [3]},
     "Flea market table": {Signup.ATTENDED: [6, 8]},
     "Weeknight doors": {Signup.ATTENDED: [3, 4, 5], Signup.CANCELLED: [9]},
     "Neighborhood canvass": {Signup.ATTENDED: [0, 2, 4, 5, 7], Signup.CANCELLED: [10]},
     "Weekend canvass": {Signup.CONFIRMED: [0, 3], Signup.SIGNED_UP: [1, 6, 8, 11]},
+    # Full at three: Hannah and Omar wait; Ana cancels and Hannah moves up.
+    "Tenant clinic table": {Signup.CANCELLED: [6], Signup.SIGNED_UP: [1, 8, 10, 11]},
     "Apartment blitz": {Signup.CONFIRMED: [2], Signup.SIGNED_UP: [4, 9, 10]},
+    "Park cleanup table": {Signup.SIGNED_UP: [2, 7]},
     "Canvass before the council hearing": {Signup.CONFIRMED: [11], Signup.SIGNED_UP: [0, 5, 7]},
+    "Saturday doors": {Signup.SIGNED_UP: [3, 9]},
 }
+CANCELLED_SHIFTS = {"Park cleanup table"}
+# People who turned up at the staging location without signing up.
+WALK_INS = {"Neighborhood canvass": [("Jamal", "Price", "jamal.price@example.org")]}
 CURRENT_SHIFT = "Neighborhood canvass"
 EVENT_SHIFT = "Flea market table"
 # shift name, turf index, volunteer indexes. The first assignment of the current

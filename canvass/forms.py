@@ -151,9 +151,6 @@ class ShiftForm(ServiceErrorsMixin, forms.Form):
         if not repeat:
             del self.fields["repeat_weekdays"]
             del self.fields["repeat_until"]
-        tz = campaign.timezone
-        for name in ("start_time", "end_time"):
-            self.fields[name].help_text = _("In the campaign's time zone (%(tz)s).") % {"tz": tz}
 
     @classmethod
     def initial_from(cls, shift, *, date=None):

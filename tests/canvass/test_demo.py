@@ -90,3 +90,31 @@ def test_a_voter_file_for_the_demo_town_finds_its_households(tmp_path):
         assert (
             Person.objects.get(campaign=campaign, external_id=f"T{n}").household_id == household.pk
         )
+
+
+@pytest.mark.django_db
+def test_demo_shifts_show_every_part_of_signing_up_and_checking_in(client):
+    from canvass.models import ShiftSignup
+
+    _run_demo()
+    campaign = Campaign.objects.get(slug="demo")
+    signups = ShiftSignup.objects.filter(shift__campaign=campaign)
+    Status = ShiftSignup.Status
+    # Made through signup_create: every one has its personal link.
+    assert not signups.filter(token_hash="").exists()
+    assert signups.filter(status=Status.WAITLISTED).exists()
+    assert signups.filter(promoted_at__isnull=False).exists()
+    assert signups.filter(status=Status.NO_SHOW).exists()
+    assert signups.filter(source=ShiftSignup.Source.WALK_IN, status=Status.ATTENDED).exists()
+    assert signups.filter(status=Status.CONFIRMED).exists()
+    series = campaign.shifts.filter(series__isnull=False)
+    assert series.count() == 4
+    assert campaign.shifts.filter(cancelled_at__isnull=False).count() == 1
+    current = campaign.shifts.get(name="Neighborhood canvass")
+    assert current.turfs.count() == 5 and current.place_lat is not None and current.contact
+    for shift in campaign.shifts.all():
+        assert shift.signups.holding().count() <= shift.capacity
+    # The public page lists the shifts still to come.
+    page = client.get(f"/join/{campaign.slug}/").content.decode()
+    assert "Tenant clinic table" in page and "Saturday doors" in page
+    assert "Park cleanup table" not in page
