@@ -420,7 +420,7 @@ class AssignForm(forms.Form):
         self.fields["partner"].queryset = volunteers
         # Shifts still running or to come; an old shift's link would be born expired.
         self.fields["shift"].queryset = Shift.objects.filter(
-            campaign=campaign, ends_at__gt=timezone.now()
+            campaign=campaign, ends_at__gt=timezone.now(), cancelled_at__isnull=True
         ).select_related("campaign")
 
     def clean(self):
