@@ -148,6 +148,8 @@ class ShiftAdminForm(forms.ModelForm):
         except ValidationError as error:
             for name, errors in error.error_dict.items():
                 self.add_error(name if name in self.fields else None, errors)
+        if any(turf.campaign_id != campaign.pk for turf in data.get("turfs") or []):
+            self.add_error("turfs", _("Every turf in the pool must belong to the campaign."))
         return data
 
 
@@ -166,6 +168,7 @@ class ShiftSignupInlineFormSet(BaseInlineFormSet):
                 continue
             if not (data.get("volunteer") or form.instance.pk):
                 continue  # an empty extra row
+            _reminders_clean(form, data.get("volunteer") or form.instance.volunteer)
             if (data.get("status") or form.instance.status) in HOLDING:
                 holding += 1
         if holding > shift.capacity:
@@ -176,6 +179,19 @@ class ShiftSignupInlineFormSet(BaseInlineFormSet):
                 )
                 % {"n": holding, "capacity": shift.capacity}
             )
+
+
+def _reminders_clean(form, volunteer):
+    """Put a reminder that has nowhere to go on its box, before anything is saved."""
+    try:
+        services.signup_reminders_check(
+            volunteer=volunteer,
+            remind_by_sms=form.cleaned_data.get("remind_by_sms", False),
+            remind_by_email=form.cleaned_data.get("remind_by_email", False),
+        )
+    except ValidationError as error:
+        for name, errors in error.error_dict.items():
+            form.add_error(name, errors)
 
 
 class ShiftSignupInline(admin.TabularInline):
@@ -337,6 +353,8 @@ class ShiftSignupAdminForm(forms.ModelForm):
         volunteer = data.get("volunteer") or getattr(self.instance, "volunteer", None)
         if volunteer is not None and volunteer.campaign_id != shift.campaign_id:
             self.add_error("volunteer", _("The volunteer must belong to the shift's campaign."))
+        if volunteer is not None:
+            _reminders_clean(self, volunteer)
         existing = ShiftSignup.objects.get(pk=self.instance.pk) if self.instance.pk else None
         if existing is None or existing.status != status:
             try:

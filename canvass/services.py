@@ -531,7 +531,8 @@ def _shift_open_check(shift, *, source, now):
         )
 
 
-def _reminders_check(volunteer, remind_by_sms, remind_by_email):
+def signup_reminders_check(*, volunteer, remind_by_sms, remind_by_email):
+    """Reminders need the number or address they go to: a ValidationError naming the box."""
     errors = {}
     if remind_by_sms and not volunteer.phone:
         errors["remind_by_sms"] = _("Text reminders need a phone number. Add one, or untick texts.")
@@ -565,7 +566,9 @@ def signup_create(
     now = now or timezone.now()
     if volunteer.campaign_id != shift.campaign_id:
         raise ValidationError(_("The volunteer must belong to the shift's campaign."))
-    _reminders_check(volunteer, remind_by_sms, remind_by_email)
+    signup_reminders_check(
+        volunteer=volunteer, remind_by_sms=remind_by_sms, remind_by_email=remind_by_email
+    )
     if status not in (None, Status.SIGNED_UP, Status.CONFIRMED, Status.ATTENDED, Status.WAITLISTED):
         raise ValidationError(_("A new signup is signed up, confirmed, checked in or waitlisted."))
     shift = _lock_shift(shift)
@@ -720,7 +723,9 @@ def signup_preferences_set(*, signup, remind_by_sms, remind_by_email, language=N
     shift, signup = _lock_signup(signup)
     if shift.ends_at <= now:
         raise ValidationError(_("This shift is over, so the signup can no longer change."))
-    _reminders_check(signup.volunteer, remind_by_sms, remind_by_email)
+    signup_reminders_check(
+        volunteer=signup.volunteer, remind_by_sms=remind_by_sms, remind_by_email=remind_by_email
+    )
     signup.remind_by_sms, signup.remind_by_email = remind_by_sms, remind_by_email
     signup.save(update_fields=["remind_by_sms", "remind_by_email", "updated_at"])
     if language in dict(settings.LANGUAGES) and language != signup.volunteer.language:

@@ -499,3 +499,44 @@ def test_the_admin_refuses_a_capacity_below_the_signups(client, eastern):
     response = client.post(reverse("admin:canvass_shift_change", args=[shift.pk]), data)
     assert "cannot go below 2" in text(response)
     assert Shift.objects.get(pk=shift.pk).capacity == 2
+
+
+def test_the_admin_names_a_foreign_turf_and_a_reminder_with_nowhere_to_go(client, eastern):
+    campaign, user = eastern
+    shift = ShiftFactory(campaign=campaign)
+    elsewhere = TurfFactory(campaign=CampaignFactory())
+    no_phone = VolunteerFactory(campaign=campaign, phone="", email="")
+    log_in(client, user)
+    url = reverse("admin:canvass_shift_change", args=[shift.pk])
+    response = client.post(
+        url, {**_admin_shift_post(shift), "turfs": [elsewhere.pk], **_inline_rows([])}
+    )
+    assert "Every turf in the pool must belong to the campaign" in text(response)
+    assert not shift.turfs.exists()
+
+    data = {
+        "shift": shift.pk,
+        "volunteer": no_phone.pk,
+        "status": "signed_up",
+        "source": "organizer",
+        "remind_by_sms": "on",
+    }
+    response = client.post(reverse("admin:canvass_shiftsignup_add"), data)
+    assert response.status_code == 200 and "Text reminders need a phone number" in text(response)
+    rows = _inline_rows([(no_phone, "signed_up")])
+    rows["signups-0-remind_by_email"] = "on"
+    response = client.post(url, {**_admin_shift_post(shift), **rows})
+    assert response.status_code == 200 and "Email reminders need an email address" in text(response)
+    assert not ShiftSignup.objects.exists()
+
+
+def test_the_overview_counts_spots_taken_not_the_waitlist(client, campaign, organizer):
+    shift = ShiftFactory(campaign=campaign, name="Tiny table", capacity=2)
+    for _ in range(3):
+        ShiftSignupFactory(shift=shift)
+    cancelled = ShiftFactory(campaign=campaign, name="Rained out")
+    services.shift_cancel(shift=cancelled)
+    log_in(client, organizer)
+    body = text(client.get(reverse("campaign_dashboard", args=[campaign.slug])))
+    assert "<td>2 / 2</td>" in body
+    assert "Rained out" not in body
