@@ -44,7 +44,7 @@
       if (marker) {
         marker.setLatLng(latlng);
       } else {
-        marker = L.marker(latlng, { draggable: !readonly, keyboard: !readonly, title: "Staging location" }).addTo(map);
+        marker = L.marker(latlng, { draggable: !readonly, keyboard: !readonly, title: el.dataset.pinTitle || "" }).addTo(map);
         marker.on("dragend", function () { write(marker.getLatLng()); });
       }
       el.dataset.pinned = "1";

@@ -133,3 +133,41 @@ def test_check_in_and_hand_a_pair_a_turf_on_a_phone(
 
     phone.get_by_role("link", name="Done: back to check-in").click()
     assert phone.locator("#here").get_by_text("Walking Maple blocks").count() == 2
+
+
+def test_an_organizer_plans_a_shift_and_pins_its_staging_location(
+    browser,  # noqa: F811
+    live_server,
+    campaign,
+    organizer,
+    settings,
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from canvass.models import Shift
+
+    settings.MAP_TILES_URL = ""
+    page = new_page(browser, "laptop")
+    try:
+        log_in(page, live_server, organizer.username, PASSWORD)
+        page.goto(f"{live_server.url}/c/{campaign.slug}/shifts/new/")
+        page.fill("#id_name", "Saturday canvass")
+        page.fill("#id_date", (timezone.localdate() + timedelta(days=4)).isoformat())
+        page.fill("#id_start_time", "10:00")
+        page.fill("#id_end_time", "13:00")
+        page.fill("#id_place", "Union hall, 12 Elm St")
+        page.locator("#staging-map").click(position={"x": 200, "y": 150})
+        page.wait_for_function("document.getElementById('id_place_lat').value !== ''")
+        lat = float(page.input_value("#id_place_lat"))
+        lng = float(page.input_value("#id_place_lng"))
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Save the shift").click()
+        page.get_by_role("heading", name="Saturday canvass").wait_for()
+        page.locator("#staging-map .leaflet-marker-icon").wait_for()
+    finally:
+        page.context.close()
+    shift = Shift.objects.get()
+    assert (round(shift.place_lat, 6), round(shift.place_lng, 6)) == (round(lat, 6), round(lng, 6))
+    assert shift.local_start().strftime("%H:%M") == "10:00"
