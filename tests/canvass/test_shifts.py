@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from canvass import services
 from canvass.models import Shift, ShiftSignup, Volunteer, hash_link_token
+from canvass.services import notify
 from tests.factories import (
     CampaignFactory,
     ShiftFactory,
@@ -27,7 +28,7 @@ def told(monkeypatch):
     """What signup_notify was asked to tell, as (volunteer first name, event) pairs."""
     events = []
     monkeypatch.setattr(
-        services,
+        notify,
         "signup_notify",
         lambda *, signup, event: events.append((signup.volunteer.first_name, event)),
     )
