@@ -4,7 +4,52 @@ import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import migrations, models
+from django.db.models import Count, F
+from django.db.models.functions import Lower
+
+
+def refuse_what_the_new_rules_forbid(apps, schema_editor):
+    """Stop before any change when existing rows break the rules this migration adds: a
+    phone or email shared by two volunteers of a campaign (a returning volunteer is now
+    recognised by it), or a shift with room for nobody. Naming each row beats a bare
+    IntegrityError halfway through; the migration changes nothing until they are fixed."""
+    Volunteer = apps.get_model("canvass", "Volunteer")
+    Shift = apps.get_model("canvass", "Shift")
+    problems = []
+    for label, key in (("phone", F("phone")), ("email", Lower("email"))):
+        shared = (
+            Volunteer.objects.exclude(**{label: ""})
+            .annotate(key=key)
+            .values("campaign_id", "key")
+            .annotate(n=Count("pk"))
+            .filter(n__gt=1)
+            .order_by("campaign_id", "key")
+        )
+        for row in shared:
+            ids = sorted(
+                Volunteer.objects.filter(campaign_id=row["campaign_id"])
+                .annotate(key=key)
+                .filter(key=row["key"])
+                .values_list("pk", flat=True)
+            )
+            problems.append(
+                f"- volunteers {', '.join(map(str, ids))} of campaign {row['campaign_id']} "
+                f"share the {label} {row['key']}"
+            )
+    for shift in Shift.objects.filter(capacity__lt=1).order_by("pk"):
+        problems.append(f"- shift {shift.pk} has a capacity of {shift.capacity}")
+    if problems:
+        raise CommandError(
+            "Porchlight cannot upgrade the shifts yet: a volunteer is now recognised by their "
+            "phone or email, so each belongs to one volunteer per campaign, and every shift "
+            "needs room for at least one person.\n"
+            + "\n".join(problems)
+            + "\nIn the Django admin, clear or correct the phone or email on all but one of "
+            "each set of volunteers (or remove the duplicates), give each shift listed a "
+            "capacity of 1 or more, then run migrate again. Nothing has been changed."
+        )
 
 
 class Migration(migrations.Migration):
@@ -16,6 +61,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(refuse_what_the_new_rules_forbid, migrations.RunPython.noop),
         migrations.AddField(
             model_name='shift',
             name='cancelled_at',
