@@ -143,7 +143,10 @@ def _ended(request, signup, message, status=410):
 
 @never_cache
 def signup_manage(request, token):
-    """The personal link: see the signup, confirm it, change reminders, cancel, come back."""
+    """The personal link: see the signup, confirm it, change reminders, cancel, come back.
+
+    It shows nothing of what the volunteer gave (name, phone, email): a public signup with
+    someone else's number lands here too, recognised as them."""
     if switched := _language_switch(request):
         return switched
     signup = (

@@ -285,6 +285,27 @@ def test_the_list_counts_signups_and_filters_by_date_and_place(client, campaign,
     assert "Swap them" in text(swapped)
 
 
+def test_the_list_shares_the_signup_page_as_a_link_and_a_qr_code(
+    client, campaign, organizer, settings
+):
+    import segno
+
+    settings.SITE_URL = "https://doors.example.org"
+    url = f"https://doors.example.org/join/{campaign.slug}/"
+    log_in(client, organizer)
+    body = client.get(reverse("shift_list", args=[campaign.slug])).content.decode()
+    assert f'id="signup-url" type="text" readonly value="{url}"' in body
+    assert "<svg" in body and 'aria-label="QR code of the signup page"' in body
+
+    flyer = client.get(reverse("signup_qr", args=[campaign.slug]))
+    assert flyer["Content-Type"] == "image/svg+xml"
+    assert flyer["Content-Disposition"] == f'attachment; filename="signup-{campaign.slug}.svg"'
+    # The code is the signup page's address, module for module.
+    expected = segno.make(url, error="m").svg_inline(scale=8, light="#fff")
+    assert flyer.content.decode() == expected
+    assert client.get(url.removeprefix("https://doors.example.org")).status_code == 200
+
+
 def test_the_week_calendar_puts_each_shift_on_its_local_day(client, campaign, organizer):
     monday = timezone.localdate() + timedelta(days=7 - timezone.localdate().weekday())
     late = datetime.combine(monday + timedelta(days=2), time(22, 30), tzinfo=campaign.tz)

@@ -118,6 +118,20 @@ def test_the_same_phone_again_is_the_same_volunteer(client, campaign):
     assert ShiftSignup.objects.count() == 2
 
 
+def test_typing_someone_elses_number_does_not_reveal_their_name(client, campaign):
+    first, second = ShiftFactory(campaign=campaign), ShiftFactory(campaign=campaign)
+    client.post(reverse("signup_shift", args=[campaign.slug, first.pk]), signup_data())
+    stranger = client.post(
+        reverse("signup_shift", args=[campaign.slug, second.pk]),
+        signup_data(first_name="Eve", last_name="Stone"),
+    )
+    page = text(client.get(stranger["Location"]))
+    assert "Welcome back" in page and "You are signed up" in page
+    # Recognised by the phone, but the page shows nothing of what Dana gave.
+    assert "Dana" not in page and "Whitfield" not in page and "555" not in page
+    assert Volunteer.objects.get().first_name == "Dana"
+
+
 def test_a_full_shift_takes_a_waitlist_place(client, campaign):
     shift = ShiftFactory(campaign=campaign, capacity=1)
     ShiftSignupFactory(shift=shift)
