@@ -182,12 +182,20 @@ class Volunteer(models.Model):
                 fields=["campaign", "phone"],
                 condition=~models.Q(phone=""),
                 name="volunteer_unique_phone",
+                violation_error_message=_(
+                    "Another volunteer of this campaign has this phone number: find them in "
+                    "the list (search by the number) instead of adding them again."
+                ),
             ),
             models.UniqueConstraint(
                 "campaign",
                 Lower("email"),
                 condition=~models.Q(email=""),
                 name="volunteer_unique_email",
+                violation_error_message=_(
+                    "Another volunteer of this campaign has this email address: find them in "
+                    "the list (search by the address) instead of adding them again."
+                ),
             ),
         ]
 

@@ -210,10 +210,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='volunteer',
-            constraint=models.UniqueConstraint(condition=models.Q(('phone', ''), _negated=True), fields=('campaign', 'phone'), name='volunteer_unique_phone'),
+            constraint=models.UniqueConstraint(condition=models.Q(('phone', ''), _negated=True), fields=('campaign', 'phone'), name='volunteer_unique_phone', violation_error_message='Another volunteer of this campaign has this phone number: find them in the list (search by the number) instead of adding them again.'),
         ),
         migrations.AddConstraint(
             model_name='volunteer',
-            constraint=models.UniqueConstraint(models.F('campaign'), django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='volunteer_unique_email'),
+            constraint=models.UniqueConstraint(models.F('campaign'), django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='volunteer_unique_email', violation_error_message='Another volunteer of this campaign has this email address: find them in the list (search by the address) instead of adding them again.'),
         ),
     ]

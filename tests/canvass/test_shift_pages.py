@@ -561,3 +561,17 @@ def test_the_overview_counts_spots_taken_not_the_waitlist(client, campaign, orga
     body = text(client.get(reverse("campaign_dashboard", args=[campaign.slug])))
     assert "<td>2 / 2</td>" in body
     assert "Rained out" not in body
+
+
+def test_the_admin_names_a_volunteer_added_twice(client, eastern):
+    campaign, user = eastern
+    VolunteerFactory(campaign=campaign, first_name="Ana", phone="+15125550142", email="ana@ex.org")
+    log_in(client, user)
+    url = reverse("admin:canvass_volunteer_add")
+    base = {"campaign": campaign.pk, "first_name": "Ana", "language": "en", "active": "on"}
+
+    same_phone = text(client.post(url, {**base, "phone": "(512) 555-0142", "email": ""}))
+    assert "Another volunteer of this campaign has this phone number" in same_phone
+    same_email = text(client.post(url, {**base, "phone": "", "email": "ANA@ex.org"}))
+    assert "Another volunteer of this campaign has this email address" in same_email
+    assert campaign.volunteers.count() == 1
