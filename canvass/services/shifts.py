@@ -44,19 +44,25 @@ def shift_check(*, campaign, values, now, shift=None):
     """
     errors = {}
     starts_at, ends_at = values["starts_at"], values["ends_at"]
-    moved = shift is None or starts_at != shift.starts_at or ends_at != shift.ends_at
+    new_start = shift is None or starts_at != shift.starts_at
+    new_end = shift is None or ends_at != shift.ends_at
     if ends_at <= starts_at:
         errors["ends_at"] = _(
             "The shift ends before it starts. Give an end time after the start (%(start)s)."
         ) % {"start": _when(campaign, starts_at)}
-    if moved and shift is not None and shift.ends_at <= now:
+    if (new_start or new_end) and shift is not None and shift.ends_at <= now:
         errors["starts_at"] = _(
             "This shift is over, so its times cannot change. Copy it to plan a new one."
         )
-    elif moved and starts_at <= now:
+    elif new_start and starts_at <= now:
         errors["starts_at"] = _(
             "%(start)s is in the past. Pick a start time still to come (times are in %(tz)s)."
         ) % {"start": _when(campaign, starts_at), "tz": campaign.timezone}
+    elif new_end and ends_at <= now and "ends_at" not in errors:
+        # A running shift may run longer or stop early, but not end before now.
+        errors["ends_at"] = _(
+            "%(end)s has already passed. Give an end time still to come (times are in %(tz)s)."
+        ) % {"end": _when(campaign, ends_at), "tz": campaign.timezone}
     capacity = values["capacity"]
     if capacity is None or capacity < 1:
         errors["capacity"] = _("A shift needs room for at least one volunteer.")

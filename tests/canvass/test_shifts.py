@@ -418,6 +418,23 @@ def test_a_finished_shift_cannot_be_moved_or_cancelled(campaign):
     assert Shift.objects.get(pk=shift.pk).notes == "Thanks, everyone"
 
 
+def test_a_running_shift_may_run_longer_but_not_start_again_or_end_before_now(campaign):
+    shift = ShiftFactory(campaign=campaign)
+    during = shift.starts_at + timedelta(minutes=30)
+    services.shift_update(shift=shift, ends_at=shift.ends_at + timedelta(hours=1), now=during)
+    longer = Shift.objects.get(pk=shift.pk)
+    assert longer.ends_at == shift.ends_at + timedelta(hours=1)
+    assert longer.starts_at == shift.starts_at
+
+    with pytest.raises(ValidationError) as caught:
+        services.shift_update(shift=shift, ends_at=during - timedelta(minutes=5), now=during)
+    assert "already passed" in caught.value.message_dict["ends_at"][0]
+    with pytest.raises(ValidationError) as caught:
+        services.shift_update(shift=shift, starts_at=during - timedelta(hours=1), now=during)
+    assert "in the past" in caught.value.message_dict["starts_at"][0]
+    assert Shift.objects.get(pk=shift.pk).ends_at == longer.ends_at
+
+
 # --- Check-in, walk-ins, the hand-out and the no-show sweep -----------------------
 
 
