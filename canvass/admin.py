@@ -168,6 +168,8 @@ class ShiftSignupInlineFormSet(BaseInlineFormSet):
                 continue
             if not (data.get("volunteer") or form.instance.pk):
                 continue  # an empty extra row
+            if form.instance.pk:
+                _fixed_fields_clean(form)
             _reminders_clean(form, data.get("volunteer") or form.instance.volunteer)
             if (data.get("status") or form.instance.status) in HOLDING:
                 holding += 1
@@ -179,6 +181,20 @@ class ShiftSignupInlineFormSet(BaseInlineFormSet):
                 )
                 % {"n": holding, "capacity": shift.capacity}
             )
+
+
+def _fixed_fields_clean(form):
+    """An existing signup keeps its volunteer and its source: say so rather than drop the edit."""
+    if "volunteer" in form.changed_data:
+        form.add_error(
+            "volunteer",
+            _(
+                "A signup stays with its volunteer. Cancel this one and add the other "
+                "volunteer on a new row."
+            ),
+        )
+    if "source" in form.changed_data:
+        form.add_error("source", _("A signup keeps where it came from; leave this as it was."))
 
 
 def _reminders_clean(form, volunteer):

@@ -575,3 +575,29 @@ def test_the_admin_names_a_volunteer_added_twice(client, eastern):
     same_email = text(client.post(url, {**base, "phone": "", "email": "ANA@ex.org"}))
     assert "Another volunteer of this campaign has this email address" in same_email
     assert campaign.volunteers.count() == 1
+
+
+def test_the_admin_names_a_signup_moved_to_another_volunteer(client, eastern):
+    campaign, user = eastern
+    shift = ShiftFactory(campaign=campaign, capacity=3)
+    signup = ShiftSignupFactory(shift=shift)
+    other = VolunteerFactory(campaign=campaign)
+    log_in(client, user)
+    data = {
+        **_admin_shift_post(shift),
+        "signups-TOTAL_FORMS": "1",
+        "signups-INITIAL_FORMS": "1",
+        "signups-MIN_NUM_FORMS": "0",
+        "signups-MAX_NUM_FORMS": "1000",
+        "signups-0-id": signup.pk,
+        "signups-0-shift": shift.pk,
+        "signups-0-volunteer": other.pk,
+        "signups-0-status": "signed_up",
+        "signups-0-source": "walk_in",
+    }
+    response = client.post(reverse("admin:canvass_shift_change", args=[shift.pk]), data)
+    assert response.status_code == 200
+    assert "A signup stays with its volunteer" in text(response)
+    assert "where it came from" in text(response)
+    signup.refresh_from_db()
+    assert signup.volunteer != other and signup.source == "organizer"
