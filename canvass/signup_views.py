@@ -130,6 +130,32 @@ def signup_shift(request, slug, shift_id):
     )
 
 
+# The personal link offers this many of the campaign's next shifts to move to.
+MOVE_CHOICES = 12
+
+
+def _int(value):
+    return int(value) if str(value or "").isdigit() else None
+
+
+def _move_choices(signup):
+    """The shifts a signup may move to: the campaign's public ones still to come, but
+    not its own, nor one the volunteer is already on."""
+    return (
+        Shift.objects.open_for_signup()
+        .filter(campaign_id=signup.shift.campaign_id)
+        .exclude(pk=signup.shift_id)
+        .exclude(
+            pk__in=ShiftSignup.objects.filter(volunteer_id=signup.volunteer_id)
+            .exclude(status=Status.CANCELLED)
+            .values("shift_id")
+        )
+        .with_counts()
+        .select_related("campaign")
+        .order_by("starts_at", "pk")
+    )
+
+
 def _ended(request, signup, message, status=410):
     campaign = signup.shift.campaign if signup else None
     title = _("This link has ended") if signup else _("Unknown link")
@@ -198,6 +224,12 @@ def signup_manage(request, token):
             elif action == "rejoin":
                 services.signup_rejoin(signup=signup)
                 notice = "back"
+            elif action == "move":
+                target = _move_choices(signup).filter(pk=_int(request.POST.get("shift"))).first()
+                if target is None:
+                    raise ValidationError(_("Pick one of the shifts listed to move to."))
+                _moved, new_token = services.signup_move(signup=signup, shift=target)
+                return redirect(reverse("signup_manage", args=[new_token]) + "?new=1&moved=1")
             elif action == "preferences" and preferences.is_valid():
                 services.signup_preferences_set(signup=signup, **preferences.cleaned_data)
                 notice = "saved"
@@ -215,6 +247,11 @@ def signup_manage(request, token):
         if notice:
             return redirect(reverse("signup_manage", args=[token]) + f"?done={notice}")
     signup.refresh_from_db()
+    moves = []
+    if signup.status in (Status.SIGNED_UP, Status.CONFIRMED, Status.WAITLISTED):
+        moves = list(_move_choices(signup)[:MOVE_CHOICES])
+        for choice in moves:
+            choice.free = _free(choice)
     waitlist_place = None
     if signup.status == Status.WAITLISTED:
         waitlist_place = (
@@ -231,6 +268,8 @@ def signup_manage(request, token):
             "shift": shift,
             "signup": signup,
             "waitlist_place": waitlist_place,
+            "moves": moves,
+            "moved": request.GET.get("moved") == "1",
             "preferences": preferences.mark_invalid(),
             "error": error,
             "new": request.GET.get("new") == "1",

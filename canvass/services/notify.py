@@ -13,6 +13,8 @@ class SignupEvent(models.TextChoices):
     WAITLISTED = "waitlisted"
     PROMOTED = "promoted"
     CANCELLED = "cancelled"
+    # Given up for another shift (signup_move): the new signup is told SIGNED_UP or WAITLISTED.
+    MOVED = "moved"
     CHANGED = "changed"
     SHIFT_MOVED = "shift_moved"
     SHIFT_CANCELLED = "shift_cancelled"

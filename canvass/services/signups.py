@@ -216,15 +216,59 @@ def signup_cancel(*, signup, now=None):
     shift, signup = _lock_signup(signup)
     if signup.status == Status.CANCELLED:
         return False
+    _cancel(shift, signup, now=now, event=SignupEvent.CANCELLED)
+    return True
+
+
+def _cancel(shift, signup, *, now, event):
+    """Call with both rows locked (_lock_signup)."""
     if shift.ends_at <= now:
         raise ValidationError(_("This shift is over, so the signup can no longer change."))
     if signup.status == Status.ATTENDED:
         raise ValidationError(_("They are already checked in. Undo the check-in first."))
     signup.status, signup.cancelled_at = Status.CANCELLED, now
     signup.save(update_fields=["status", "cancelled_at", "updated_at"])
-    notify.signup_notify(signup=signup, event=SignupEvent.CANCELLED)
+    notify.signup_notify(signup=signup, event=event)
     waitlist_promote(shift, now=now)
-    return True
+
+
+@transaction.atomic
+def signup_move(*, signup, shift, now=None):
+    """From the personal link: the same volunteer, with the same reminders, onto another
+    public shift of the campaign; this signup is cancelled and its spot goes to the
+    waitlist. A full shift puts them on its waitlist. Returns (new signup, its token).
+
+    All or nothing: a shift they may not join leaves them where they were.
+    """
+    now = now or timezone.now()
+    # Both shifts locked in one order, so two people moving opposite ways never deadlock.
+    list(
+        Shift.objects.select_for_update()
+        .filter(pk__in=[signup.shift_id, shift.pk])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    current, signup = _lock_signup(signup)
+    target = lock_shift(shift)
+    if target.pk == current.pk:
+        raise ValidationError(_("You are already on this shift. Pick another one to move to."))
+    if target.campaign_id != current.campaign_id or not target.public:
+        raise ValidationError(_("That shift is not open for signups here. Pick one listed."))
+    if signup.status not in (Status.SIGNED_UP, Status.CONFIRMED, Status.WAITLISTED):
+        raise ValidationError(_("Only a signup still to come can move to another shift."))
+    _shift_open_check(target, source=Source.PUBLIC, now=now)
+    there = target.signups.filter(volunteer_id=signup.volunteer_id).exclude(status=Status.CANCELLED)
+    if there.exists():
+        raise ValidationError(_("You are already signed up for that shift, so nothing changed."))
+    _cancel(current, signup, now=now, event=SignupEvent.MOVED)
+    return signup_create(
+        shift=target,
+        volunteer=signup.volunteer,
+        source=Source.PUBLIC,
+        remind_by_sms=signup.remind_by_sms,
+        remind_by_email=signup.remind_by_email,
+        now=now,
+    )
 
 
 @transaction.atomic

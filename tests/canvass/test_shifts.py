@@ -332,6 +332,43 @@ def test_a_public_signup_after_the_start_is_refused(campaign):
 # --- The personal link ----------------------------------------------------------
 
 
+def test_a_move_keeps_the_reminders_and_a_full_shift_waitlists(campaign, told):
+    here = ShiftFactory(campaign=campaign)
+    full = ShiftFactory(campaign=campaign, capacity=1)
+    ShiftSignupFactory(shift=full)
+    signup = ShiftSignupFactory(
+        shift=here,
+        volunteer=VolunteerFactory(campaign=campaign, first_name="Ana", email="ana@ex.org"),
+        remind_by_email=True,
+    )
+    told.clear()
+    moved, token = services.signup_move(signup=signup, shift=full)
+    assert moved.shift == full and moved.status == Status.WAITLISTED and moved.remind_by_email
+    assert ShiftSignup.objects.for_token(token).get() == moved
+    assert ShiftSignup.objects.get(pk=signup.pk).status == Status.CANCELLED
+    assert told == [("Ana", "moved"), ("Ana", "waitlisted")]
+
+
+@pytest.mark.parametrize("target", ["same", "taken", "private", "cancelled", "elsewhere"])
+def test_a_move_it_may_not_make_is_refused_and_changes_nothing(campaign, target):
+    here = ShiftFactory(campaign=campaign)
+    signup = ShiftSignupFactory(shift=here)
+    shift = {
+        "same": lambda: here,
+        "private": lambda: ShiftFactory(campaign=campaign, public=False),
+        "elsewhere": lambda: ShiftFactory(),
+    }.get(target, lambda: ShiftFactory(campaign=campaign))()
+    if target == "taken":
+        ShiftSignupFactory(shift=shift, volunteer=signup.volunteer)
+    if target == "cancelled":
+        services.shift_cancel(shift=shift)
+    before = set(ShiftSignup.objects.values_list("pk", "status"))
+    with pytest.raises(ValidationError) as caught:
+        services.signup_move(signup=signup, shift=shift)
+    assert "shift" in " ".join(caught.value.messages)
+    assert set(ShiftSignup.objects.values_list("pk", "status")) == before
+
+
 def test_the_personal_link_is_stored_hashed_and_a_new_one_ends_the_old(campaign):
     signup = ShiftSignupFactory(shift=ShiftFactory(campaign=campaign))
     row = ShiftSignup.objects.get(pk=signup.pk)

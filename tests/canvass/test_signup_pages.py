@@ -194,6 +194,32 @@ def test_the_personal_link_confirms_changes_reminders_and_cancels(client, campai
     assert ShiftSignup.objects.for_token(token).get().status == Status.WAITLISTED
 
 
+def test_the_personal_link_moves_the_signup_to_another_shift(client, campaign):
+    shift, token, url = _signed_up(client, campaign, name="Saturday canvass", capacity=1)
+    waiting = ShiftSignupFactory(shift=shift)
+    later = ShiftFactory(campaign=campaign, name="Sunday canvass", capacity=1)
+    ShiftFactory(campaign=campaign, name="Staff only", public=False)
+    page = text(client.get(url))
+    assert "Move my signup" in page and "Sunday canvass" in page
+    assert "Staff only" not in page
+
+    bad = client.post(url, {"action": "move", "shift": "999999"})
+    assert bad.status_code == 400 and "Pick one of the shifts listed" in text(bad)
+    assert ShiftSignup.objects.for_token(token).get().status == Status.SIGNED_UP
+
+    response = client.post(url, {"action": "move", "shift": later.pk})
+    assert response.status_code == 302 and "moved=1" in response["Location"]
+    moved = ShiftSignup.objects.for_token(token_of(response)).get()
+    assert moved.shift == later and moved.status == Status.SIGNED_UP and moved.remind_by_sms
+    assert "You moved to this shift" in text(client.get(response["Location"]))
+    old = ShiftSignup.objects.for_token(token).get()
+    assert old.status == Status.CANCELLED
+    waiting.refresh_from_db()
+    assert waiting.status == Status.SIGNED_UP  # the spot left went to the waitlist
+    # The old link no longer offers to move: the signup it holds is cancelled.
+    assert "Move my signup" not in text(client.get(url))
+
+
 def test_an_ended_revoked_or_unknown_link_says_so_and_changes_nothing(client, campaign):
     shift, token, url = _signed_up(client, campaign)
     signup = ShiftSignup.objects.for_token(token).get()
