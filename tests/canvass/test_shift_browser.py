@@ -44,7 +44,7 @@ def test_a_volunteer_signs_up_on_a_phone(phone, live_server, campaign, settings)
     shift = ShiftFactory(
         campaign=campaign, name="Saturday canvass", capacity=4, notes="Bring water."
     )
-    ShiftFactory(campaign=campaign, name="Weeknight doors")
+    weeknight = ShiftFactory(campaign=campaign, name="Weeknight doors")
 
     phone.goto(f"{live_server.url}/join/{campaign.slug}/")
     assert phone.viewport_size == {"width": 360, "height": 640}
@@ -79,6 +79,16 @@ def test_a_volunteer_signs_up_on_a_phone(phone, live_server, campaign, settings)
     signup = ShiftSignup.objects.get()
     assert signup.shift == shift and signup.status == ShiftSignup.Status.CONFIRMED
     assert signup.remind_by_sms and signup.volunteer.phone == "+15125550142"
+
+    # Another time suits better: one tap on it, one on the button.
+    phone.get_by_label("Weeknight doors").check()
+    assert fits_the_screen(phone) and serious_violations(phone) == []
+    phone.get_by_role("button", name="Move my signup").click()
+    phone.get_by_text("You moved to this shift").wait_for()
+    assert phone.locator("#personal-link").input_value() != link
+    moved = ShiftSignup.objects.exclude(pk=signup.pk).get()
+    assert moved.shift == weeknight and moved.remind_by_sms
+    assert ShiftSignup.objects.get(pk=signup.pk).status == ShiftSignup.Status.CANCELLED
 
 
 def test_the_signup_page_in_spanish(phone, live_server, campaign):
