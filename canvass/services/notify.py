@@ -23,10 +23,11 @@ class SignupEvent(models.TextChoices):
 def signup_notify(*, signup, event):
     """Tell the volunteer what just happened to their signup (`event`, a SignupEvent).
 
-    This is the one place a signup, a waitlist place, a promotion, a cancellation or a
-    moved or cancelled shift is told to the volunteer. For now it writes nothing: the
-    confirmation and the reminders through the outbox (with the personal link from
-    `signup_link_token`) are the next step and fill this function in. Callers call it
-    inside the transaction that made the change, so whatever it writes commits with it.
+    This is the one place a signup, a waitlist place, a promotion, a cancellation, a move
+    to another shift, a change of reminders, or a moved or cancelled shift is told to the
+    volunteer. For now it writes nothing: the confirmation and the reminders through the
+    outbox (with the personal link from `signup_link_token`) are the next step and fill
+    this function in. Callers call it inside the transaction that made the change, so
+    whatever it writes commits with it.
     """
     return None
