@@ -221,7 +221,9 @@ class Reminder(models.Model):
     objects = ReminderQuerySet.as_manager()
 
     class Meta:
-        ordering = ["send_at"]
+        # The id breaks ties: two replies queued in the same instant go out in
+        # the order they were written, whatever order the database reads them in.
+        ordering = ["send_at", "pk"]
         indexes = [models.Index(fields=["status", "send_at"])]
 
     def __str__(self):

@@ -70,7 +70,7 @@ def record(campaign, person, *, when=NEXT_THURSDAY_7PM, channel=Channel.SMS, **k
 
 def plan(commitment, recipient=Reminder.Recipient.PERSON, status=Reminder.Status.PENDING):
     rows = commitment.reminders.filter(recipient_kind=recipient, status=status)
-    return [(r.step, r.send_at) for r in rows.order_by("send_at")]
+    return [(r.step, r.send_at) for r in rows.order_by("send_at", "pk")]
 
 
 # --- The plan's shape ----------------------------------------------------------
@@ -349,7 +349,7 @@ def test_a_change_before_anything_was_sent_just_replans(campaign, maria):
     commitment = record(campaign, maria)
     commitment = commitment_change(commitment=commitment, what="The rent strike meeting")
     pending = commitment.reminders.filter(status=Reminder.Status.PENDING)
-    assert [r.step for r in pending.order_by("send_at")] == [
+    assert [r.step for r in pending.order_by("send_at", "pk")] == [
         Step.CONFIRM,
         Step.FOUR_DAYS,
         Step.DAY_BEFORE,

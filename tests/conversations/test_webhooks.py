@@ -299,3 +299,23 @@ def test_do_not_contact_people_get_no_reply_to_yes(client, confirmed_meeting, se
     assert len(sent_sms()) == before
     reply = Reminder.objects.get(step=Step.REPLY_YES)
     assert (reply.status, reply.last_error) == (Reminder.Status.SUPPRESSED, "Do not contact.")
+
+
+def test_replies_written_in_the_same_instant_go_out_in_the_order_written(
+    client, confirmed_meeting, sent_sms
+):
+    # Time stands still here, so both replies share one send_at. Touching the
+    # first row moves it to the end of the table on PostgreSQL: only the id can
+    # keep the STOP answer ahead of the HELP answer.
+    text(client, "STOP")
+    text(client, "HELP")
+    stop_row = Reminder.objects.get(step=Step.REPLY_STOP)
+    Reminder.objects.filter(pk=stop_row.pk).update(last_error="")
+    assert [r.step for r in Reminder.objects.filter(to=MARIA, step__startswith="reply")] == [
+        Step.REPLY_STOP,
+        Step.REPLY_HELP,
+    ]
+    send_pending()
+    stop_reply, help_reply = sent_sms()[-2:]
+    assert "you're unsubscribed" in stop_reply.body
+    assert "reminders about what you agreed to" in help_reply.body
