@@ -279,7 +279,9 @@ def _send_claimed(reminder, *, claim, now, opted_out):
 
 def reminders_due_ids(*, now=None, limit=1000):
     """Due pending rows, oldest first (read only: reminders_dispatch is what queues them)."""
-    return list(Reminder.objects.due(now).order_by("send_at", "pk").values_list("pk", flat=True)[:limit])
+    return list(
+        Reminder.objects.due(now).order_by("send_at", "pk").values_list("pk", flat=True)[:limit]
+    )
 
 
 def reminders_dispatch(*, now=None, limit=None):
