@@ -4,61 +4,39 @@ Every flow ends by counting rows on the server: what the volunteer saw on the ph
 only half of "nothing is lost".
 """
 
-import time
 from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.urls import reverse
 from django.utils import timezone
 
 from conversations.models import Commitment, StoryNote, Visit
 from tests.browser import browser, new_page  # noqa: F401
+from tests.conversations.door import (
+    STORED_LISTS,
+    WAIT_MS,
+    add_commitment,
+    card,
+    choose,
+    conversation_on_phone,
+    door_url,
+    eventually,
+    go_offline,
+    go_online,
+    not_contact,
+    open_door,
+    saved_toast,
+    waiting,
+)
 from tests.factories import (
     AssignmentFactory,
-    PersonFactory,
-    StoryNoteFactory,
     TurfFactory,
-    VisitFactory,
     VolunteerFactory,
 )
-from turf.models import Assignment, TurfStop
+from turf.models import Assignment
 from turf.services import assignment_create, assignment_revoke
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WAIT_MS = 20_000
-
-
-@pytest.fixture
-def door(assignment, campaign, organizer):
-    """The persona assignment, with people at its doors and one earlier conversation."""
-    assignment, token = assignment
-    stops = list(TurfStop.objects.filter(turf=assignment.turf).select_related("household"))
-    households = [stop.household for stop in sorted(stops, key=lambda s: s.position)]
-    rosa = PersonFactory(
-        campaign=campaign, household=households[0], first_name="Rosa", last_name="Diaz"
-    )
-    PersonFactory(campaign=campaign, household=households[1], first_name="Sam", last_name="Ortiz")
-    earlier = VisitFactory(
-        campaign=campaign,
-        household=households[0],
-        happened_at=timezone.now() - timedelta(days=10),
-    )
-    StoryNoteFactory(visit=earlier, themes=["Housing"])
-    secret = VisitFactory(
-        campaign=campaign,
-        household=households[1],
-        happened_at=timezone.now() - timedelta(days=9),
-    )
-    StoryNoteFactory(visit=secret, themes=["Faith"], sensitive=True, story="Private words")
-    return {
-        "assignment": assignment,
-        "token": token,
-        "households": households,
-        "rosa": rosa,
-        "before": Visit.objects.count(),
-    }
 
 
 @pytest.fixture
@@ -66,116 +44,6 @@ def phone(browser):  # noqa: F811
     page = new_page(browser, "phone")
     yield page
     page.context.close()
-
-
-def url(live_server, token):
-    return live_server.url + reverse("assignment_open", args=[token])
-
-
-def open_door(page, live_server, token):
-    page.goto(url(live_server, token))
-    page.wait_for_selector("li.door")
-    # The service worker must hold the page before the network can go away.
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-
-
-def card(page, household):
-    return page.locator(f"#h-{household.pk}")
-
-
-def waiting(page, count):
-    page.wait_for_function(
-        f"document.querySelector('#pending').dataset.count === '{count}'", timeout=WAIT_MS
-    )
-
-
-def _cut_off(route):
-    route.abort("internetdisconnected")
-
-
-def go_offline(context):
-    """No signal. Chromium's offline emulation alone can miss requests from a page a
-    service worker controls, so the API is also cut off at the network layer."""
-    context.set_offline(True)
-    context.route("**/api/**", _cut_off)
-
-
-def go_online(context):
-    context.unroute("**/api/**", _cut_off)
-    context.set_offline(False)
-
-
-def eventually(page, expression, expected):
-    """Poll an expression that returns a promise (IndexedDB answers asynchronously)
-    until it gives `expected`; wait_for_function would take the promise itself as truthy."""
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while (value := page.evaluate(expression)) != expected and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert value == expected
-
-
-def saved_toast(page):
-    toast = page.locator("#toast")
-    toast.wait_for(state="visible")
-    assert toast.inner_text() == "Saved on this phone"
-
-
-def not_contact(page, household, outcome="Not home", note=""):
-    if note:
-        card(page, household).locator("input.note").fill(note)
-    card(page, household).get_by_role("button", name=outcome, exact=True).click()
-    saved_toast(page)
-
-
-def choose(form, legend, value):
-    form.locator("fieldset").filter(
-        has=form.page.locator("legend", has_text=legend)
-    ).first.get_by_text(value, exact=True).click()
-
-
-def conversation(page, household=None, *, who=None, new_person=None, place="", commitment=None):
-    if household is None:
-        page.get_by_role("button", name="Conversation away from the list").click()
-    else:
-        card(page, household).get_by_role("button", name="Conversation").click()
-    form = page.locator("form.story")
-    if place:
-        form.get_by_label("Where (event, table, place)").fill(place)
-    if who:
-        choose(form, "Who did you talk with?", who)
-    if new_person:
-        choose(form, "Who did you talk with?", "Someone new")
-        form.get_by_label("First name").fill(new_person)
-    choose(form, "Rating before", "3")
-    form.get_by_label("Why that number?").fill("Rent went up twice this year.")
-    form.get_by_text("Housing", exact=True).click()
-    form.get_by_text("Family", exact=True).click()
-    form.get_by_label("Their story, in your words").fill("She works two jobs to keep the flat.")
-    form.get_by_text("I shared a story of my own").click()
-    form.get_by_label("Values and feelings you heard").fill("Fairness; worry for her kids.")
-    choose(form, "Rating after", "7")
-    assert form.locator("output.shift").inner_text() == "Shift: +4 (canvasser-reported)"
-    choose(form, "How well did you listen?", "8")
-    if commitment:
-        add_commitment(form, **commitment)
-    form.get_by_role("button", name="Save").click()
-    saved_toast(page)
-    page.wait_for_selector("li.door")
-
-
-def add_commitment(form, *, what, phone="", channel="Text message", owner=None):
-    form.get_by_role("button", name="Add a commitment").click()
-    block = form.locator("fieldset.commitment").last
-    block.get_by_label("Kind").select_option("meeting")
-    block.get_by_label("What exactly").fill(what)
-    block.get_by_label("When").fill("2030-05-04T18:30")
-    if owner:
-        block.get_by_label("Who follows up").select_option(label=owner)
-    block.get_by_text(channel, exact=True).click()
-    if phone:
-        block.get_by_label("Phone").fill(phone)
-    return block
 
 
 def test_walk_list_in_walk_order_with_earlier_visits_and_progress(phone, live_server, door):
@@ -197,7 +65,7 @@ def test_the_whole_door_flow_lands_on_the_server(phone, live_server, door, organ
     open_door(phone, live_server, door["token"])
 
     not_contact(phone, third, "Not home", note="Dog in the yard")
-    conversation(
+    conversation_on_phone(
         phone,
         first,
         who="Rosa Diaz",
@@ -207,7 +75,7 @@ def test_the_whole_door_flow_lands_on_the_server(phone, live_server, door, organ
             "owner": "Olivia",
         },
     )
-    conversation(phone, None, place="Flea market table", new_person="Dana")
+    conversation_on_phone(phone, None, place="Flea market table", new_person="Dana")
     waiting(phone, 0)
     assert phone.locator("#progress").inner_text() == "2 of 3 doors knocked · 2 conversations"
 
@@ -266,7 +134,7 @@ def test_twenty_visits_offline_survive_reload_and_reopen_and_arrive_once(phone, 
     for n in range(14):
         not_contact(phone, households[n % 3], ("Not home", "Refused", "Come back later")[n % 3])
     for n in range(6):
-        conversation(
+        conversation_on_phone(
             phone,
             households[n % 3],
             new_person=f"Neighbor{n}",
@@ -282,7 +150,7 @@ def test_twenty_visits_offline_survive_reload_and_reopen_and_arrive_once(phone, 
     context = phone.context
     phone.close()
     again = context.new_page()
-    again.goto(url(live_server, door["token"]))
+    again.goto(door_url(live_server, door["token"]))
     again.wait_for_selector("li.door")
     waiting(again, 20)
     assert Visit.objects.count() == door["before"]
@@ -317,7 +185,7 @@ def test_answer_lost_after_the_server_committed_is_resent_without_a_duplicate(
     assert Visit.objects.filter(assignment=door["assignment"]).count() == 1
     waiting(phone, 1)
 
-    conversation(phone, second, who="Sam Ortiz")
+    conversation_on_phone(phone, second, who="Sam Ortiz")
     phone.get_by_role("button", name="Sync now").click()
     waiting(phone, 0)
 
@@ -348,7 +216,7 @@ def test_a_story_note_being_written_survives_the_page_being_closed(phone, live_s
     context = phone.context
     phone.close()
     again = context.new_page()
-    again.goto(url(live_server, door["token"]))
+    again.goto(door_url(live_server, door["token"]))
     form = again.locator("form.story")
     story = form.get_by_label("Their story, in your words")
     story.wait_for()
@@ -454,7 +322,7 @@ def test_an_ended_link_keeps_unsent_notes_and_says_reach_your_organizer(phone, l
     open_door(phone, live_server, door["token"])
     go_offline(phone.context)
     not_contact(phone, first, "Moved")
-    conversation(phone, second, who="Sam Ortiz")
+    conversation_on_phone(phone, second, who="Sam Ortiz")
     Assignment.objects.filter(pk=door["assignment"].pk).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
@@ -481,19 +349,6 @@ def test_an_ended_link_keeps_unsent_notes_and_says_reach_your_organizer(phone, l
     phone.reload()
     waiting(phone, 0)
     assert Visit.objects.filter(assignment=door["assignment"]).count() == 2
-
-
-# How many walk lists the phone's IndexedDB holds.
-STORED_LISTS = """(async () => {
-  const db = await new Promise((resolve) => {
-    const open = indexedDB.open("porchlight-door");
-    open.onsuccess = () => resolve(open.result);
-  });
-  return await new Promise((resolve) => {
-    const count = db.transaction("bundles").objectStore("bundles").count();
-    count.onsuccess = () => resolve(count.result);
-  });
-})()"""
 
 
 def test_people_leave_the_phone_once_delivered_and_the_link_has_ended(phone, live_server, door):
@@ -536,7 +391,7 @@ def test_another_links_list_leaves_once_its_time_is_up_and_nothing_waits(
     assert phone.evaluate(STORED_LISTS) == 1
 
     second = AssignmentFactory(turf__campaign=campaign)
-    phone.goto(url(live_server, second.token))
+    phone.goto(door_url(live_server, second.token))
     phone.wait_for_selector("li.door")
     tokens = """(async () => {
           const db = await new Promise((resolve) => {

@@ -2,7 +2,6 @@
 
 import json
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,18 @@ from drf_spectacular.validation import validate_schema
 from canvass.models import Membership
 from conversations import urls as conversation_urls
 from conversations.models import Commitment, Reminder, StoryNote, Visit
+from tests.conversations.door import (
+    LINK_ENDED,
+    MEETING,
+    bundle,
+    conversation,
+    doors,
+    knock,
+    results,
+    send,
+    sms_commitment,
+    walk_list,
+)
 from tests.factories import (
     AssignmentFactory,
     CampaignFactory,
@@ -29,130 +40,10 @@ from tests.factories import (
     VisitFactory,
     VolunteerFactory,
 )
-from turf.models import Household, Person, TurfStop
+from turf.models import Household, Person
 from turf.services import assignment_create, assignment_revoke
 
 pytestmark = pytest.mark.django_db
-
-# Reminders are planned from a commitment's time, so it must lie ahead.
-MEETING = (timezone.now() + timedelta(days=6)).replace(hour=23, minute=0, second=0, microsecond=0)
-
-LINK_ENDED = (
-    "This assignment link has ended. Your notes are safe on your phone — "
-    "please reach your organizer."
-)
-
-
-# --- Helpers ----------------------------------------------------------------
-
-
-@pytest.fixture
-def phone():
-    """A phone: no session, no cookies, and CSRF checks on as in a real browser."""
-    return Client(enforce_csrf_checks=True)
-
-
-def bundle(phone, token):
-    return phone.get(reverse("sync_bundle", args=[token]))
-
-
-def send(phone, token, *items):
-    return phone.post(
-        reverse("sync_visits", args=[token]),
-        data=json.dumps({"visits": list(items)}),
-        content_type="application/json",
-    )
-
-
-def results(phone, token, *items):
-    response = send(phone, token, *items)
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
-def doors(assignment):
-    return [stop.household for stop in assignment.turf.stops.order_by("position")]
-
-
-def knock(household, **fields):
-    item = {
-        "client_id": str(uuid.uuid4()),
-        "happened_at": "2024-10-05T14:03:00-05:00",
-        "outcome": "not_home",
-        "household_id": household.pk if household else None,
-    }
-    return {**item, **fields}
-
-
-def conversation(household, **fields):
-    return knock(
-        household,
-        outcome="conversation",
-        story_note={
-            "rating_before": 4,
-            "rating_after": 6,
-            "why": "Rent went up twice this year.",
-            "themes": ["Housing", "Family"],
-            "story": "She works two jobs and still falls behind.",
-            "canvasser_shared_story": True,
-            "values_feelings": "Fairness; worry for her kids.",
-            "sensitive": False,
-            "self_rating": 7,
-        },
-        **fields,
-    )
-
-
-def sms_commitment(**fields):
-    return {
-        "kind": "meeting",
-        "what": "Tenants' meeting at the library",
-        "when": MEETING.isoformat(),
-        "owner_id": None,
-        "channel": "sms",
-        "phone": "512-555-0123",
-        "email": "",
-        **fields,
-    }
-
-
-def walk_list(campaign, *, doors, name):
-    """A turf of `doors` households (two people each, one earlier conversation each), made
-    with bulk inserts so that a 500-door turf is quick to build."""
-    turf = TurfFactory(campaign=campaign, name=name)
-    households = Household.objects.bulk_create(
-        Household(
-            campaign=campaign,
-            house_number=str(n),
-            street=f"{name} Street",
-            address_key=f"{n} {name} street",
-            lat=30.0 + n / 1000,
-            lng=-97.0,
-        )
-        for n in range(1, doors + 1)
-    )
-    TurfStop.objects.bulk_create(
-        TurfStop(turf=turf, household=h, position=n) for n, h in enumerate(households, 1)
-    )
-    Person.objects.bulk_create(
-        Person(campaign=campaign, household=h, first_name=first, last_name="Neighbor")
-        for h in households
-        for first in ("Ana", "Ben")
-    )
-    visits = Visit.objects.bulk_create(
-        Visit(
-            campaign=campaign,
-            household=h,
-            outcome=Visit.Outcome.CONVERSATION,
-            happened_at=timezone.now() - timedelta(days=7),
-        )
-        for h in households
-    )
-    StoryNote.objects.bulk_create(
-        StoryNote(visit=v, themes=["Housing"], story="An earlier story.") for v in visits
-    )
-    return turf
-
 
 # --- The walk-list bundle -----------------------------------------------------
 
