@@ -5,8 +5,11 @@ every view starts with `assignment_for_token`. The contract is in docs/sync-api.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive
@@ -18,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -31,6 +34,13 @@ from conversations.services import VisitConflict, VisitInvalid, visit_record
 from turf.models import Assignment, Household, Person, TurfStop
 
 MAX_VISITS_PER_BATCH = 200
+# Each commitment can queue up to three texts to one person (MAX_PERSON_MESSAGES): a
+# visit that names more than a handful is a mistake or an attempt to flood someone.
+MAX_COMMITMENTS_PER_VISIT = 5
+# Times a phone may send (a visit's, a commitment's): a wider range is a clock or a typo,
+# and dates near the ends of Python's range break the arithmetic of reminder plans.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 LINK_ENDED = (
     "This assignment link has ended. Your notes are safe on your phone — "
     "please reach your organizer."
@@ -75,6 +85,31 @@ def assignment_for_token(token, *, for_write):
     return assignment
 
 
+class BoundedJSONParser(JSONParser):
+    """JSON whose nesting is too deep for the parser is bad input (400), not a crash."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+
+
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        super().__init__(
+            {
+                "detail": f"This request is larger than {limit:,} bytes. Send fewer visits "
+                "at once; a single visit this large has text longer than its limits.",
+                "code": self.default_code,
+            }
+        )
+
+
 class TokenAPIView(APIView):
     """A view opened by an assignment link: no session, so no CSRF; no throttling, because
     a phone coming back into signal sends everything it holds at once."""
@@ -82,7 +117,13 @@ class TokenAPIView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
+
+    def request_data(self, request):
+        try:
+            return request.data
+        except RequestDataTooBig:
+            raise RequestTooLarge() from None
 
 
 class LinkErrorOut(serializers.Serializer):
@@ -173,6 +214,10 @@ class BundleOut(serializers.Serializer):
     households = HouseholdOut(many=True, help_text="In walking order.")
     progress = ProgressOut()
     owners = NamedOut(many=True, help_text="Organizers and field leads who can own a follow-up.")
+    limits = serializers.DictField(
+        help_text="What the server accepts (lengths, counts, dates, request size): "
+        "the phone checks them before it saves."
+    )
 
 
 def walk_list_bundle(assignment):
@@ -269,6 +314,7 @@ def walk_list_bundle(assignment):
             .order_by("user__first_name", "user__last_name", "user__username")
             .values_list("user_id", "user__first_name", "user__last_name", "user__username")
         ],
+        "limits": sync_limits(),
     }
 
 
@@ -301,14 +347,24 @@ class DeviceTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "naive": "Give the time with its offset, e.g. 2024-10-05T14:03:00-05:00.",
+        "impossible": "“{input}” is not a real date and time: check the day and the clock.",
+        "range": f"Give a date from {EARLIEST.year} to {LATEST.year - 1}.",
     }
 
     def to_internal_value(self, value):
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # well formed, but 30 February or 23:59:60
+                self.fail("impossible", input=value.strip()[:40])
             if parsed is not None and is_naive(parsed):
                 self.fail("naive")
-        return super().to_internal_value(value)
+            if parsed is not None and not EARLIEST.year - 1 <= parsed.year <= LATEST.year:
+                self.fail("range")  # before converting: year 9999 at -12:00 overflows
+        moment = super().to_internal_value(value)
+        if not EARLIEST <= moment < LATEST:
+            self.fail("range")
+        return moment
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -410,7 +466,15 @@ class VisitItemIn(serializers.Serializer):
         help_text="Where a conversation away from the walk list happened.",
     )
     story_note = StoryNoteIn(allow_null=True, default=None)
-    commitments = CommitmentIn(many=True, default=list)
+    commitments = CommitmentIn(
+        many=True,
+        default=list,
+        max_length=MAX_COMMITMENTS_PER_VISIT,
+        error_messages={
+            "max_length": f"At most {MAX_COMMITMENTS_PER_VISIT} commitments per visit: "
+            "keep the ones they chose most clearly."
+        },
+    )
 
 
 @dataclass
@@ -440,7 +504,10 @@ class EachOnItsOwnField(serializers.ListField):
             try:
                 validated.append(ValidItem(client_id, self.child.run_validation(item)))
             except serializers.ValidationError as exc:
-                validated.append(InvalidItem(client_id, _one_message_each(exc.detail, item)))
+                errors = _one_message_each(exc.detail, item)
+                if not isinstance(errors, dict):  # the item as a whole, e.g. null
+                    errors = {"non_field_errors": errors}
+                validated.append(InvalidItem(client_id, errors))
         return validated
 
 
@@ -455,6 +522,9 @@ def _one_message_each(detail, sent):
                     for index in range(len(sent))
                 ]
             return " ".join(_one_message_each(value, None) for value in detail.values())
+        if isinstance(sent, list) and set(detail) == {"non_field_errors"}:
+            # About a list as a whole (too many commitments): one message, not an object.
+            return _one_message_each(detail["non_field_errors"], None)
         sent = sent if isinstance(sent, dict) else {}
         return {str(key): _one_message_each(value, sent.get(key)) for key, value in detail.items()}
     if isinstance(detail, list):
@@ -476,6 +546,32 @@ class VisitBatchIn(serializers.Serializer):
             "empty": "Send at least one visit.",
         },
     )
+
+
+def _max_lengths(serializer):
+    return {
+        name: field.max_length
+        for name, field in serializer.fields.items()
+        if isinstance(field, serializers.CharField) and field.max_length
+    }
+
+
+def sync_limits():
+    """What the server accepts, sent with the walk list so that the phone checks the same
+    limits before it saves (one place for them: the input serializers above)."""
+    item = VisitItemIn()
+    note = item.fields["story_note"]
+    return {
+        **_max_lengths(item),
+        "new_person": _max_lengths(item.fields["new_person"]),
+        "story_note": {**_max_lengths(note), "themes": note.fields["themes"].max_length},
+        "commitment": _max_lengths(item.fields["commitments"].child),
+        "commitments_per_visit": MAX_COMMITMENTS_PER_VISIT,
+        "visits_per_batch": MAX_VISITS_PER_BATCH,
+        "request_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        "earliest": EARLIEST.isoformat(),
+        "latest": LATEST.isoformat(),
+    }
 
 
 class VisitResultOut(serializers.Serializer):
@@ -533,13 +629,16 @@ class VisitBatchView(TokenAPIView):
         responses={
             200: VisitBatchOut,
             400: OpenApiResponse(description='The body is not {"visits": [1–200 objects]}.'),
+            413: OpenApiResponse(
+                description="The body is over the size limit (`limits.request_bytes`)."
+            ),
             **LINK_ERRORS,
         },
         tags=["door screen"],
     )
     def post(self, request, token):
         assignment = assignment_for_token(token, for_write=True)
-        batch = VisitBatchIn(data=request.data, context={"assignment": assignment})
+        batch = VisitBatchIn(data=self.request_data(request), context={"assignment": assignment})
         batch.is_valid(raise_exception=True)
         results = [_visit_result(assignment, item) for item in batch.validated_data["visits"]]
         return Response(VisitBatchOut({"results": results}).data)

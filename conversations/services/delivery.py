@@ -80,6 +80,13 @@ def quiet_until(campaign, local_now):
     return datetime.combine(day, end, tzinfo=local_now.tzinfo)
 
 
+def _fit(text, field):
+    """`text` cut to the column's length: a subject or a name built from a long "what"
+    or long names must not fail the commitment it belongs to."""
+    limit = Reminder._meta.get_field(field).max_length
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def reminder_create(
     *,
     campaign,
@@ -108,11 +115,11 @@ def reminder_create(
             commitment=commitment,
             channel=channel,
             to=to,
-            subject=subject,
+            subject=_fit(subject, "subject"),
             body=body,
             send_at=send_at,
             recipient_kind=recipient_kind,
-            recipient_name=recipient_name,
+            recipient_name=_fit(recipient_name, "recipient_name"),
             step=step,
             recipient_timezone=recipient_tz,
         ),
