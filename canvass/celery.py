@@ -38,6 +38,11 @@ app.conf.beat_schedule = {
         "task": "conversations.followups.followups_digest_send",
         "schedule": 15 * 60.0,
     },
+    # Geocoding jobs whose publish was lost are sent again.
+    "geocode-jobs-sweep": {
+        "task": "turf.tasks.geocode_jobs_sweep",
+        "schedule": 5 * 60.0,
+    },
     # An hour after a shift ends, signups never checked in become no-shows.
     "shifts-no-show-sweep": {
         "task": "canvass.tasks.shifts_no_show_sweep",

@@ -163,6 +163,18 @@ MAP_TILES_ATTRIBUTION = os.environ.get(
     '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 )
 
+# --- Geocoding ----------------------------------------------------------------
+# Households from a voter file without coordinates are located in the background:
+# "census" (the US Census Bureau's free batch geocoder, the default), "nominatim"
+# (a self-hosted Nominatim at GEOCODER_URL) or "none". docs/turf.md has the details.
+GEOCODER = os.environ.get("GEOCODER", "census")
+GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
+GEOCODER_TIMEOUT = env_int("GEOCODER_TIMEOUT", 300)
+GEOCODER_BATCH_SIZE = env_int("GEOCODER_BATCH_SIZE", 0)
+# Batches sent at once, and how often a batch that got no answer is tried again.
+GEOCODER_PARALLEL = env_int("GEOCODER_PARALLEL", 4)
+GEOCODER_RETRIES = env_int("GEOCODER_RETRIES", 3)
+
 # --- Security (production values come from the environment) -----------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)

@@ -189,3 +189,27 @@ def assignment(campaign, volunteer, organizer):
         shift=ShiftFactory(campaign=campaign),
         created_by=organizer,
     )
+
+
+# --- Geocoding ----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _no_internet_geocoder(settings):
+    # Nothing under test reaches the real geocoder: the default points at a port on this
+    # machine where nothing listens, and tests that geocode start the local fake.
+    settings.GEOCODER = "census"
+    settings.GEOCODER_URL = "http://127.0.0.1:9/geocoder"
+    settings.GEOCODER_RETRIES = 0
+
+
+@pytest.fixture
+def fake_census(settings):
+    """The local fake of the Census batch geocoder, with the settings pointing at it."""
+    from tests.fake_census import FakeCensus
+
+    fake = FakeCensus().start()
+    settings.GEOCODER = "census"
+    settings.GEOCODER_URL = fake.url
+    yield fake
+    fake.stop()

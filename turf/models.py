@@ -12,7 +12,25 @@ from canvass.models import Campaign, Shift, Volunteer
 from canvass.phones import PhoneNumberField
 
 
+class HouseholdQuerySet(models.QuerySet):
+    def unlocated(self):
+        """Households with no point on the map: waiting for the geocoder, or not found."""
+        return self.filter(models.Q(lat__isnull=True) | models.Q(lng__isnull=True))
+
+    def located(self):
+        return self.filter(lat__isnull=False, lng__isnull=False)
+
+
 class Household(models.Model):
+    class Quality(models.TextChoices):
+        """How good a household's location is (blank: not looked up yet)."""
+
+        EXACT = "exact", _("Exact")
+        INTERPOLATED = "interpolated", _("Interpolated along the street")
+        STREET = "street", _("Street only")
+        ZIP_CENTROID = "zip_centroid", _("ZIP code centre")
+        FAILED = "failed", _("Not found")
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="households")
     house_number = models.CharField(max_length=20, blank=True)
     street = models.CharField(max_length=200)
@@ -29,6 +47,18 @@ class Household(models.Model):
     # The parsed street line, normalised: number, predir, name, type, postdir, unit,
     # city, state, zip. Walk order reads the street name and house number from here.
     address_parts = models.JSONField(default=dict, blank=True)
+    # Who located it: "file" (the voter file had coordinates), a geocoder's name
+    # ("census", "nominatim"), or "manual" (an organizer placed it); blank while pending.
+    # Defaults in the database too: the import writes households with its own SQL.
+    geocoder = models.CharField(max_length=20, blank=True, default="", db_default="")
+    location_quality = models.CharField(
+        max_length=20, choices=Quality.choices, blank=True, default="", db_default=""
+    )
+    # What the geocoder said: the address it matched, or why it found none.
+    location_detail = models.CharField(max_length=200, blank=True, default="", db_default="")
+    geocoded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HouseholdQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -36,7 +66,10 @@ class Household(models.Model):
                 fields=["campaign", "address_key"], name="household_unique_address"
             )
         ]
-        indexes = [models.Index(fields=["campaign", "street"])]
+        indexes = [
+            models.Index(fields=["campaign", "street"]),
+            models.Index(fields=["campaign", "geocoder"], name="household_geocoder"),
+        ]
 
     def __str__(self):
         return self.address_line
@@ -234,3 +267,63 @@ class ImportPreset(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class GeocodeCache(models.Model):
+    """What a geocoder answered for one address, shared by every campaign.
+
+    Keyed by the address without its unit (every flat of a building is one lookup), so
+    a re-import or another campaign never sends the same address twice. A failed
+    lookup is kept too; an unreachable geocoder is not an answer and is never cached.
+    """
+
+    key = models.CharField(max_length=300, unique=True)
+    geocoder = models.CharField(max_length=20)
+    quality = models.CharField(max_length=20, choices=Household.Quality.choices)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.get_quality_display()}"
+
+
+class GeocodeJob(models.Model):
+    """One run of the geocoder over a campaign's households still waiting for a location."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        RUNNING = "running", _("Locating")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="geocode_jobs")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    geocoder = models.CharField(max_length=20, blank=True)
+    households_total = models.PositiveIntegerField(default=0)
+    households_done = models.PositiveIntegerField(default=0)
+    located = models.PositiveIntegerField(default=0)
+    not_found = models.PositiveIntegerField(default=0)
+    from_cache = models.PositiveIntegerField(default=0)
+    # Households left waiting because the geocoder could not be reached.
+    still_pending = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Geocoding {self.campaign} ({self.get_status_display()})"
+
+    @property
+    def percent(self):
+        if not self.households_total:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, self.households_done * 100 // self.households_total)

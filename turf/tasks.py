@@ -20,4 +20,32 @@ def import_job_run(import_job_id):
         return None
     job = ImportJob.objects.select_related("campaign", "created_by").get(pk=import_job_id)
     job = imports.import_job_run(job=job)
+    if job.status == ImportJob.Status.DONE:
+        # The file's doors without coordinates are located next, in their own job.
+        from turf.geocoding.services import geocode_job_create
+
+        geocode_job_create(campaign=job.campaign, created_by=job.created_by)
     return job.status
+
+
+@shared_task
+def geocode_job_run(geocode_job_id):
+    """Run one geocoding job. Claimed pending → running first: a redelivery does nothing."""
+    from turf.geocoding.services import geocode_job_run as run
+    from turf.models import GeocodeJob
+
+    claimed = GeocodeJob.objects.filter(pk=geocode_job_id, status=GeocodeJob.Status.PENDING).update(
+        status=GeocodeJob.Status.RUNNING
+    )
+    if claimed != 1:
+        return None
+    job = GeocodeJob.objects.select_related("campaign", "created_by").get(pk=geocode_job_id)
+    return run(job=job).status
+
+
+@shared_task
+def geocode_jobs_sweep():
+    """Beat: send again the geocoding jobs whose publish was lost."""
+    from turf.geocoding.services import geocode_jobs_sweep as sweep
+
+    return len(sweep())

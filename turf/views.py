@@ -4,6 +4,8 @@ assigning turf to volunteers, and the printable walk sheet.
 Field leads may look (lists, map, walk sheets); only organizers cut and assign.
 """
 
+import re
+
 import segno
 from django import forms
 from django.conf import settings
@@ -38,6 +40,32 @@ TURFS_PER_PAGE = 100
 # organizer narrows the map to a precinct or a turf.
 MAP_HOUSEHOLD_LIMIT = 20_000
 OUTCOMES = Visit.Outcome
+
+
+# A record number as the URL may carry it: ASCII digits only ("²".isdigit() is true),
+# short enough for a bigint.
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _id_param(params, name):
+    """The record number in `params[name]`, None when absent; ValidationError when it is not one."""
+    value = params.get(name, "").strip()
+    if not value:
+        return None
+    if not _ID.fullmatch(value):
+        raise ValidationError(f"{name} must be a turf number (digits only), not “{value[:20]}”.")
+    return int(value)
+
+
+def _text_param(params, name, model, field):
+    """The text filter in `params[name]`, or "" — refused when no value of `field` could match."""
+    value = params.get(name, "").strip()
+    limit = model._meta.get_field(field).max_length
+    if "\x00" in value or len(value) > limit:
+        raise ValidationError(
+            f"{name} must be at most {limit} characters of text, with no NUL characters."
+        )
+    return value
 
 
 # --- Reads ------------------------------------------------------------------
@@ -188,12 +216,13 @@ def turf_progress_json(request, slug):
     campaign = campaign_for_user(request.user, slug, roles=LEADS)
     turfs = Turf.objects.filter(campaign=campaign).annotate(doors=Count("stops"))
     if ids := request.GET.get("ids"):
-        try:
-            turfs = turfs.filter(pk__in=[int(i) for i in ids.split(",") if i.strip()])
-        except ValueError:
+        parts = [i.strip() for i in ids.split(",") if i.strip()]
+        if len(parts) > TURFS_PER_PAGE or not all(_ID.fullmatch(i) for i in parts):
             return JsonResponse(
-                {"error": "ids must be turf numbers separated by commas."}, status=400
+                {"error": f"ids must be up to {TURFS_PER_PAGE} turf numbers separated by commas."},
+                status=400,
             )
+        turfs = turfs.filter(pk__in=[int(i) for i in parts])
     rows = list(turfs.values("pk", "status", "doors"))
     progress = turf_progress([row["pk"] for row in rows])
     return JsonResponse(
@@ -641,12 +670,15 @@ def households_geojson(request, slug):
     households = Household.objects.filter(
         campaign=campaign, lat__isnull=False, lng__isnull=False
     ).order_by("pk")
-    if precinct := request.GET.get("precinct"):
+    try:
+        precinct = _text_param(request.GET, "precinct", Household, "precinct")
+        turf_id = _id_param(request.GET, "turf")
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    if precinct:
         households = households.filter(precinct=precinct)
-    if turf_id := request.GET.get("turf"):
-        if not turf_id.isdigit():
-            return JsonResponse({"error": "turf must be a turf number."}, status=400)
-        households = households.filter(stops__turf_id=int(turf_id))
+    if turf_id is not None:
+        households = households.filter(stops__turf_id=turf_id)
     # A household is on one turf at a time; the subquery takes the newest, to be safe.
     turf_id = TurfStop.objects.filter(household=OuterRef("pk")).order_by("-turf_id")
     rows = list(

@@ -12,6 +12,14 @@
     return turfId == null ? "#999999" : TURF_COLORS[turfId % TURF_COLORS.length];
   }
 
+  // Every value from the data is put in the page as text, never as markup: a voter
+  // file's cell can hold anything.
+  function textBox(text) {
+    var box = document.createElement("span");
+    box.textContent = text == null ? "" : String(text);
+    return box;
+  }
+
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
       .then(function (response) {
@@ -31,7 +39,10 @@
     });
 
     // A canvas renderer keeps tens of thousands of circle markers responsive.
-    var map = L.map(el, { preferCanvas: true, center: [39.5, -98.35], zoom: 4 });
+    // maxZoom on the map itself: with no tile layer, fitting one household would zoom forever.
+    var map = L.map(el, { preferCanvas: true, center: [39.5, -98.35], zoom: 4, maxZoom: 19 });
+    // For the browser tests and the browser's console: the page's one map.
+    el.leafletMap = map;
     map.attributionControl.setPrefix(false);
     if (el.dataset.tilesUrl) {
       L.tileLayer(el.dataset.tilesUrl, { maxZoom: 19, attribution: el.dataset.tilesAttribution || "" }).addTo(map);
@@ -63,7 +74,8 @@
         return L.circleMarker(latlng, { radius: 3, weight: 1, color: color, fillColor: color, fillOpacity: 0.8 });
       },
       onEachFeature: function (feature, layer) {
-        layer.bindTooltip(feature.properties.address);
+        // Leaflet writes a string tooltip as HTML; an address from a voter file is text.
+        layer.bindTooltip(textBox(feature.properties.address));
       }
     }).addTo(map);
 

@@ -841,3 +841,33 @@ def test_an_expired_link_is_not_reissued(client, organizer, campaign, live_link)
         )
     assert "already ended" in response.content.decode()
     assert Assignment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"turf": "²"},
+        {"turf": "١٢"},
+        {"turf": "99999999999999999999999"},
+        {"turf": "-1"},
+        {"precinct": "\x00"},
+        {"precinct": "P" * 61},
+    ],
+)
+def test_households_geojson_refuses_odd_filters_with_a_400(
+    client, organizer, campaign, maple, params
+):
+    response = as_user(client, organizer).get(
+        reverse("households_geojson", args=[campaign.slug]), params
+    )
+    assert response.status_code == 400
+    assert next(iter(params)) in response.json()["error"]
+
+
+@pytest.mark.parametrize("ids", ["²", "1,²", "99999999999999999999", ",".join(["1"] * 101)])
+def test_progress_json_refuses_odd_ids_with_a_400(client, organizer, campaign, maple, ids):
+    response = as_user(client, organizer).get(
+        reverse("turf_progress", args=[campaign.slug]), {"ids": ids}
+    )
+    assert response.status_code == 400
+    assert "turf numbers" in response.json()["error"]

@@ -1,0 +1,1 @@
+"""Locating households: the geocoder backends and the jobs that use them."""
