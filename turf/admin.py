@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from turf.models import Assignment, Household, ImportJob, ImportPreset, Person, Turf, TurfStop
+from turf.models import (
+    Assignment,
+    GeocodeCache,
+    GeocodeJob,
+    Household,
+    ImportJob,
+    ImportPreset,
+    Person,
+    Turf,
+    TurfStop,
+)
 
 
 class PersonInline(admin.TabularInline):
@@ -80,3 +90,21 @@ class ImportJobAdmin(admin.ModelAdmin):
 class ImportPresetAdmin(admin.ModelAdmin):
     list_display = ["name", "campaign", "has_header", "created_at"]
     list_filter = ["campaign"]
+
+
+@admin.register(GeocodeJob)
+class GeocodeJobAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "campaign", "status", "households_done", "households_total"]
+    list_filter = ["campaign", "status"]
+    readonly_fields = [f.name for f in GeocodeJob._meta.fields]
+
+    def has_add_permission(self, request):
+        # A run is started from the dashboard or the import, which queue its worker.
+        return False
+
+
+@admin.register(GeocodeCache)
+class GeocodeCacheAdmin(admin.ModelAdmin):
+    list_display = ["key", "geocoder", "quality", "lat", "lng", "created_at"]
+    list_filter = ["geocoder", "quality"]
+    search_fields = ["key"]
