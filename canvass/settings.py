@@ -207,6 +207,8 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 SMS_FROM_NUMBER = os.environ.get("SMS_FROM_NUMBER", "")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+# Seconds for a whole provider call (connect, send, the complete answer), not per read.
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 15)
 
 # --- Celery -----------------------------------------------------------------

@@ -10,14 +10,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from canvass.celery import enqueue_on_commit
-from canvass.messaging import SmsError, SmsOutcomeUnknown, sms_backend
+from canvass.messaging import NotSent, email_send, sms_backend
 from canvass.models import AuditEvent
 from canvass.phones import phone_timezones
 from conversations.models import (
@@ -257,17 +256,10 @@ def _send_claimed(reminder, *, claim, now, opted_out):
             return Reminder.Status.SUPPRESSED
         return None  # the claim was taken back by the stale sweep: someone else sends it
     try:
-        if reminder.channel == Channel.EMAIL:
-            EmailMessage(reminder.subject or "A reminder", reminder.body, to=[reminder.to]).send()
-            provider_id = ""
-        else:
-            provider_id = sms_backend().send(to=reminder.to, body=reminder.body) or ""
-    except (SmsOutcomeUnknown, TimeoutError) as exc:
-        # A timeout may come after the provider (or the mail server) took the message.
-        finish(status=Reminder.Status.UNKNOWN, last_error=str(exc) or "The provider timed out.")
-        return Reminder.Status.UNKNOWN
-    except (SmsError, OSError) as exc:
-        permanent = getattr(exc, "permanent", False) or reminder.attempts >= MAX_ATTEMPTS
+        provider_id = _provider_call(reminder)
+    except NotSent as exc:
+        # Provably never left this machine, or the provider said it did not take it.
+        permanent = exc.permanent or reminder.attempts >= MAX_ATTEMPTS
         if permanent:
             finish(status=Reminder.Status.FAILED, last_error=str(exc))
             return Reminder.Status.FAILED
@@ -280,8 +272,38 @@ def _send_claimed(reminder, *, claim, now, opted_out):
             last_error=str(exc),
         )
         return Reminder.Status.PENDING
+    except Exception as exc:
+        # Anything else happened after the request went out (OutcomeUnknown, a timeout, a
+        # reset, a bug in a backend): the provider may have it. A person decides.
+        log.warning("reminder %s: outcome unknown: %r", reminder.pk, exc)
+        finish(
+            status=Reminder.Status.UNKNOWN,
+            last_error=str(exc) or f"{type(exc).__name__} during the provider call.",
+        )
+        return Reminder.Status.UNKNOWN
     finish(status=Reminder.Status.SENT, sent_at=timezone.now(), provider_id=provider_id)
     return Reminder.Status.SENT
+
+
+def _provider_call(reminder):
+    """Hand the reminder to its provider; the provider's message id ("" when none).
+
+    Raises NotSent only when the message provably never left (see canvass.messaging);
+    anything else it raises means the outcome is unknown.
+    """
+    if reminder.channel == Channel.EMAIL:
+        email_send(
+            to=reminder.to,
+            subject=reminder.subject or "A reminder",
+            body=reminder.body,
+            idempotency_key=reminder.idempotency_key,
+        )
+        return ""
+    backend = sms_backend()
+    return (
+        backend.send(to=reminder.to, body=reminder.body, idempotency_key=reminder.idempotency_key)
+        or ""
+    )
 
 
 def reminders_due_ids(*, now=None, limit=1000):
