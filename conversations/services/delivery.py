@@ -330,7 +330,19 @@ def _send_claimed(reminder, *, claim, now=None):
             last_error=str(exc) or f"{type(exc).__name__} during the provider call.",
         )
         return Reminder.Status.UNKNOWN
-    finish(status=Reminder.Status.SENT, sent_at=timezone.now(), provider_id=provider_id)
+    sent = dict(status=Reminder.Status.SENT, sent_at=timezone.now(), provider_id=provider_id)
+    if not finish(**sent):
+        # A call slower than the stale window: the sweep marked the row unknown (or a person
+        # asked to send it again and it has not gone yet). The provider has now said it took
+        # the message, so that settles it, while the claim is still this call's.
+        Reminder.objects.filter(
+            pk=reminder.pk,
+            claim=claim,
+            status__in=[Reminder.Status.UNKNOWN, Reminder.Status.PENDING],
+        ).update(
+            **sent,
+            last_error="Marked unknown while the provider was slow to answer; it then confirmed.",
+        )
     return Reminder.Status.SENT
 
 
@@ -434,11 +446,12 @@ def reminder_resolve(*, reminder, outcome, by):
         if outcome == "sent":
             done = waiting.update(status=Reminder.Status.SENT, sent_at=now)
         else:
+            # The claim is kept: if the call it belonged to still answers "taken", that
+            # settles the row as sent before the new send claims it.
             done = waiting.update(
                 status=Reminder.Status.PENDING,
                 send_at=now,
                 attempts=0,
-                claim="",
                 queued_at=None,
                 provider_called_at=None,
             )

@@ -174,3 +174,72 @@ def test_an_unreachable_mail_server_is_retried(campaign, settings):
     reminder = ReminderFactory(campaign=campaign, channel=Channel.EMAIL, to="maria@example.org")
     assert reminder_send(reminder_id=reminder.pk) == Reminder.Status.PENDING
     assert "Could not reach the mail server" in reload(reminder).last_error
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_late_success_settles_a_row_the_sweep_marked_unknown(settings, twilio):
+    from datetime import time as clock
+
+    from django.db import connection
+
+    from tests.factories import CampaignFactory
+
+    # The stale window is shorter than this (slow) call: the sweep runs mid-call.
+    settings.REMINDERS_STALE_SENDING_SECONDS = 0
+    settings.SMS_TIMEOUT = 10
+    awake = CampaignFactory(quiet_hours_start=clock(0, 0), quiet_hours_end=clock(0, 0))
+    reminder = ReminderFactory(campaign=awake, to=PHONE)
+    swept = []
+
+    def sweep_while_the_provider_thinks():
+        try:
+            swept.append(reminders_recover_stale())
+            swept.append(Reminder.objects.get(pk=reminder.pk).status)
+        finally:
+            connection.close()
+
+    twilio.mode, twilio.delay, twilio.on_request = "slow", 0.3, sweep_while_the_provider_thinks
+
+    assert reminder_send(reminder_id=reminder.pk) == Reminder.Status.SENT
+
+    assert swept == [(0, 1), Reminder.Status.UNKNOWN]
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.SENT
+    assert reminder.provider_id.startswith("SM")
+    assert "then confirmed" in reminder.last_error
+    assert len(twilio.requests) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_late_success_after_send_again_was_asked_is_not_sent_twice(
+    settings, twilio, organizer, campaign
+):
+    from datetime import time as clock
+
+    from django.db import connection
+
+    from conversations.services import reminder_resolve
+
+    settings.REMINDERS_STALE_SENDING_SECONDS = 0
+    settings.SMS_TIMEOUT = 10
+    campaign.quiet_hours_start = campaign.quiet_hours_end = clock(0, 0)
+    campaign.save()
+    reminder = ReminderFactory(campaign=campaign, to=PHONE)
+
+    def sweep_then_a_person_asks_to_resend():
+        try:
+            reminders_recover_stale()
+            reminder_resolve(
+                reminder=Reminder.objects.get(pk=reminder.pk), outcome="resend", by=organizer
+            )
+        finally:
+            connection.close()
+
+    twilio.mode, twilio.delay, twilio.on_request = "slow", 0.3, sweep_then_a_person_asks_to_resend
+    assert reminder_send(reminder_id=reminder.pk) == Reminder.Status.SENT
+    # The resend the person asked for finds the row already settled.
+    assert reminder_send(reminder_id=reminder.pk) is None
+    assert reload(reminder).status == Reminder.Status.SENT
+    assert len(twilio.requests) == 1

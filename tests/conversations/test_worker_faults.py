@@ -7,6 +7,7 @@ sent twice and never silently gone.
 
 import os
 import signal
+import time
 import uuid
 from datetime import time as clock
 from datetime import timedelta
@@ -245,3 +246,18 @@ def test_a_text_twilio_took_then_answered_502_is_never_sent_again(workers, campa
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts) == (Reminder.Status.UNKNOWN, 1)
     assert twilio.messages() == [(PHONE, "Tenants' meeting, Thursday 7pm.")]
+
+
+def test_a_trickling_provider_is_cut_off_by_the_whole_call_deadline(
+    workers, campaign_awake, twilio
+):
+    # One byte every half second: each read is quick, the whole answer would take a minute.
+    twilio.mode, twilio.trickle_every = "trickle", 0.5
+    worker = workers.start(**twilio_env(twilio))
+    reminder = due_reminder(campaign_awake, "Phone bank, Saturday 10am.")
+
+    _wait_for(lambda: len(twilio.requests) == 1, what="the provider call", log=worker.log)
+    started = time.monotonic()
+    _wait_for(settled(reminder, Reminder.Status.UNKNOWN), what="unknown", log=worker.log)
+    assert time.monotonic() - started < 2 + 2, "SMS_TIMEOUT=2 bounds the whole call"
+    assert "within 2 s" in reminder.last_error
