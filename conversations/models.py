@@ -229,6 +229,11 @@ class Reminder(models.Model):
     def __str__(self):
         return f"{self.get_channel_display()} to {self.to} at {self.send_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def step_label(self):
+        """What this message is, in words ("The day before, 11:00"), or "Message"."""
+        return Step(self.step).label if self.step in Step.values else "Message"
+
 
 class OptOut(models.Model):
     """A phone number or email that must never be messaged again, by any campaign."""

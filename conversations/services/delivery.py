@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from canvass.celery import enqueue_on_commit
@@ -44,6 +44,33 @@ DISPATCH_BATCH = 1000
 
 # Replies answer a text the person just sent: no plan, no quiet hours.
 REPLY_STEPS = [Step.REPLY_STOP, Step.REPLY_HELP, Step.REPLY_YES, Step.REPLY_NO]
+
+# More than about three reminders does harm (see DESIGN.md): the cap per person per
+# commitment, counting every message (plan steps, change notices, replies).
+MAX_PERSON_MESSAGES = 3
+# Two messages about the same thing this close together repeat each other: a dated
+# reminder this soon after the previous message waits (or is left out).
+MIN_GAP = timedelta(hours=6)
+DATED_STEPS = [Step.FOUR_DAYS, Step.DAY_BEFORE, Step.TWO_HOURS]
+CAP_LEFT_OUT = (
+    f"Left out: they would have had more than {MAX_PERSON_MESSAGES} messages about this "
+    "commitment. Reach them another way if they need it."
+)
+
+
+def _delivered(queryset):
+    """Rows that may have reached their recipient: sent, unknown, or handed to the
+    provider and not yet answered (a claimed row not yet stamped has not gone)."""
+    return queryset.filter(
+        Q(status__in=[Reminder.Status.SENT, Reminder.Status.UNKNOWN])
+        | Q(status=Reminder.Status.SENDING, provider_called_at__isnull=False)
+    )
+
+
+def person_messages_count(commitment):
+    """How many messages the person may have had about this commitment: every one sent,
+    being sent or unknown, plan steps, change notices and replies alike."""
+    return _delivered(commitment.reminders.filter(recipient_kind=Reminder.Recipient.PERSON)).count()
 
 
 def _zone_for(*, channel, to, campaign):
@@ -291,7 +318,26 @@ def _send_claimed(reminder, *, claim, now=None):
     # Step two: committed before the call, so a crash from here on is never resent blindly.
     # The same statement checks again what may have changed since the row was read.
     stamp = mine.filter(provider_called_at__isnull=True).filter(_still_sendable(reminder))
-    if stamp.update(provider_called_at=timezone.now()) != 1:
+    capped = (
+        reminder.commitment_id is not None
+        and reminder.recipient_kind == Reminder.Recipient.PERSON
+        and reminder.step not in (Step.REPLY_STOP, Step.REPLY_HELP)
+    )
+    if capped:
+        with transaction.atomic():
+            # One stamp at a time per commitment: two workers cannot both take the last place.
+            list(
+                Commitment.objects.select_for_update()
+                .filter(pk=reminder.commitment_id)
+                .values_list("pk", flat=True)
+            )
+            held = _cap_or_gap(reminder, now=now, finish=finish)
+            if held is not None:
+                return held
+            stamped = stamp.update(provider_called_at=timezone.now())
+    else:
+        stamped = stamp.update(provider_called_at=timezone.now())
+    if stamped != 1:
         fresh = mine.filter(provider_called_at__isnull=True).select_related(
             "campaign", "commitment__person"
         )
@@ -344,6 +390,45 @@ def _send_claimed(reminder, *, claim, now=None):
             last_error="Marked unknown while the provider was slow to answer; it then confirmed.",
         )
     return Reminder.Status.SENT
+
+
+def _cap_or_gap(reminder, *, now, finish):
+    """Hold back a message to the person that would break the cap or the minimum gap: the
+    new status, or None when it may go. Call with the commitment's row locked."""
+    others = _delivered(
+        Reminder.objects.filter(
+            commitment_id=reminder.commitment_id, recipient_kind=Reminder.Recipient.PERSON
+        ).exclude(pk=reminder.pk)
+    )
+    if others.count() >= MAX_PERSON_MESSAGES:
+        finish(status=Reminder.Status.SUPPRESSED, last_error=CAP_LEFT_OUT)
+        return Reminder.Status.SUPPRESSED
+    if reminder.step not in DATED_STEPS:
+        return None
+    last = (
+        others.exclude(step__in=REPLY_STEPS)
+        .annotate(at=Coalesce("sent_at", "provider_called_at"))
+        .aggregate(last=Max("at"))["last"]
+    )
+    if last is None or now - last >= MIN_GAP:
+        return None
+    # The previous message went late (quiet hours moved it to the morning): keep the gap.
+    resume = last + MIN_GAP
+    when = reminder.commitment.when
+    if when is not None and resume >= when:
+        finish(
+            status=Reminder.Status.SUPPRESSED,
+            last_error="Left out: too soon after the previous message, and the event begins "
+            "before 6 hours have passed.",
+        )
+        return Reminder.Status.SUPPRESSED
+    finish(
+        status=Reminder.Status.PENDING,
+        send_at=resume,
+        queued_at=None,
+        attempts=F("attempts") - 1,
+    )
+    return Reminder.Status.PENDING
 
 
 def _provider_call(reminder):

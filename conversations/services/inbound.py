@@ -19,7 +19,12 @@ from conversations.models import (
     template_render,
 )
 from conversations.services.delivery import REPLY_STEPS, _zone_for, reminder_create
-from conversations.services.plans import _plan_values, commitment_cancel, message_render
+from conversations.services.plans import (
+    _plan_values,
+    commitment_cancel,
+    commitment_plan_trim,
+    message_render,
+)
 
 # The messages that invite a YES / NO reply.
 ASKING_STEPS = [Step.CONFIRM, Step.DAY_BEFORE, Step.CHANGED]
@@ -283,6 +288,8 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                         commitment=commitment,
                         to=number,
                     )
+                    # The reply counts towards the cap: the plan makes room for it.
+                    commitment_plan_trim(commitment=commitment)
                 else:
                     inbound.handled_as = InboundSms.Handling.NO
                     Commitment.objects.filter(pk=commitment.pk).update(declined_at=now)
