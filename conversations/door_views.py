@@ -116,6 +116,20 @@ STRINGS = {
     "fix_below": _("Something needs fixing below. Nothing is lost: it is all on this phone."),
     "lang_needs_signal": _("Changing the language needs a connection."),
     "no_people": _("No one listed"),
+    "too_long": _("At most {max} characters here; this has {n}. Shorten it to save."),
+    "too_many_themes": _("Pick at most {max} themes."),
+    "too_many_commitments": _(
+        "At most {max} commitments per visit: keep the ones they chose most clearly."
+    ),
+    "bad_year": _("Give a date from {from} to {to}."),
+    "too_big": _("This visit is too large to send. Shorten the longest text."),
+    "server_trouble": _("Not yet accepted"),
+    "server_said": _(
+        "The server had a problem with this visit ({reason}). It keeps trying; "
+        "your other visits are not held back."
+    ),
+    "door": _("Door"),
+    "outcome": _("Outcome"),
 }
 
 
