@@ -65,10 +65,10 @@ STRINGS = {
     "earlier": _("Earlier visits"),
     "waiting_mark": _("waiting to sync"),
     "needs_fix": _("Needs fixing"),
-    "conflict": _("Kept for your organizer"),
+    "conflict": _("Already saved differently"),
     "conflict_hint": _(
-        "The server already has a different version of this visit. It stays on this phone "
-        "for your organizer to sort out."
+        "The server already has a different version of this visit. Save this one as a new "
+        "visit, or send it to your organizer as it is."
     ),
     "fix": _("Fix"),
     "who": _("Who did you talk with?"),
@@ -129,6 +129,12 @@ STRINGS = {
         "your other visits are not held back."
     ),
     "door": _("Door"),
+    "away": _("Away from the walk list"),
+    "choose_door": _("Choose the door"),
+    "hand_over": _("Send to organizer"),
+    "handed_over": _("Sent to your organizer as it is. It is no longer on this phone."),
+    "hand_over_failed": _("Could not reach the server: it stays on this phone. Try again."),
+    "record_new": _("Save as a new visit"),
     "outcome": _("Outcome"),
 }
 

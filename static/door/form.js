@@ -189,7 +189,17 @@ function commitmentBlock(campaign, owners, region, index, value = {}) {
 /* The conversation form. `household` is null at an event. `initial` is a payload
    being fixed after the server refused it. Calls onSave(payload) once it passes
    the light checks here. */
-export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft }) {
+/* A choice of door for a visit being fixed: the walk list's doors, and "none" ("") where
+   a visit may be away from the list. */
+function doorField(doors, householdId, awayLabel) {
+  const select = h("select", { name: "door" },
+    awayLabel ? h("option", { value: "", selected: householdId == null }, awayLabel) : null,
+    !awayLabel && !doors.some(([id]) => id === householdId) ? h("option", { value: "", selected: true }, T.choose_door) : null,
+    doors.map(([id, label]) => h("option", { value: id, selected: id === householdId }, label)));
+  return field(T.door, select, "household_id");
+}
+
+export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft, doors, onDoor }) {
   const { campaign, owners = [] } = bundle;
   const note = initial?.story_note || {};
   const people = household ? household.people : [];
@@ -207,6 +217,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
   const form = h("form", { className: "story", noValidate: true },
     h("h2", {}, household ? household.address + (household.unit ? `, ${household.unit}` : "") : T.event),
     h("p", { className: "error form-error", role: "alert", hidden: true }),
+    doors ? doorField(doors, household?.id ?? null, T.away) : null,
     household ? null : field(T.place, h("input", { name: "place", value: initial?.place || "" }), "place"),
     choiceGroup(T.who, "who", whoOptions, "radio", "person_id", who),
     h("div", { className: "new-person", "data-path": "new_person" },
@@ -258,7 +269,11 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
     shift.textContent = before === null || after === null
       ? "" : fmt("shift", { shift: diff > 0 ? `+${diff}` : String(diff) });
   }
-  form.addEventListener("change", refresh);
+  form.addEventListener("change", (event) => {
+    // Another door means other people: the form is built again around it, words kept.
+    if (event.target.name === "door") onDoor?.(event.target.value ? Number(event.target.value) : null, read());
+    else refresh();
+  });
   refresh();
   let draftTimer;
   form.addEventListener("input", () => {
@@ -376,12 +391,18 @@ export function showErrors(form, errors) {
   return true;
 }
 
-/* A non-contact the server refused (say, a note too long): only the note can change. */
-export function noteForm({ initial, title, limits, onSave, onCancel }) {
+/* A non-contact the server refused (say, a note too long, a door no longer on the list):
+   its door, its outcome and its note can all change. */
+export function noteForm({ initial, title, limits, outcomes, doors, onSave, onCancel }) {
   const input = h("input", { name: "note", value: initial.note || "" });
+  const outcome = h("select", { name: "outcome" }, outcomes.map(([code, label]) =>
+    h("option", { value: code, selected: code === initial.outcome }, label)));
+  const door = doorField(doors, initial.household_id, null);
   const form = h("form", { className: "story", noValidate: true },
     h("h2", {}, title),
     h("p", { className: "error form-error", role: "alert", hidden: true }),
+    door,
+    field(T.outcome, outcome, "outcome"),
     field(T.note, input, "note"),
     h("div", { className: "actions" },
       h("button", { type: "submit", className: "primary" }, T.save),
@@ -389,7 +410,13 @@ export function noteForm({ initial, title, limits, onSave, onCancel }) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const { errors, detail, ...payload } = initial;
-    const next = { ...payload, note: input.value.trim() };
+    const chosen = door.querySelector("select").value;
+    const next = { ...payload, note: input.value.trim(), outcome: outcome.value,
+      household_id: chosen ? Number(chosen) : null };
+    if (!chosen) {
+      showErrors(form, { household_id: [T.choose_door] });
+      return;
+    }
     if (showErrors(form, limitErrors(next, limits))) return;
     onSave(next);
   });

@@ -5,12 +5,14 @@ import json
 import uuid
 
 import pytest
+from django.urls import reverse
 
-from conversations.models import Visit
+from conversations.models import HeldVisit, StoryNote, Visit
 from tests.browser import browser, new_page  # noqa: F401
 from tests.conversations.door import (
     WAIT_MS,
     card,
+    conversation_on_phone,
     go_offline,
     go_online,
     idb,
@@ -18,6 +20,7 @@ from tests.conversations.door import (
     open_door,
     waiting,
 )
+from turf.models import TurfStop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -143,3 +146,57 @@ def test_one_refused_visit_never_holds_back_the_others(phone, live_server, door)
     phone.wait_for_selector("li.door")
     waiting(phone, 1)
     assert mine.filter(note="Too long, shortened").count() == 1
+
+
+def test_a_refused_visit_is_fixed_in_full_or_handed_to_the_organizer(
+    phone, live_server, door, organizer, outsider, client
+):
+    first, second, third = door["households"]
+    open_door(phone, live_server, door["token"])
+    go_offline(phone.context)
+    not_contact(phone, third, "Not home", note="Blue door")
+    conversation_on_phone(phone, second, who="Sam Ortiz")
+    # Meanwhile the organizer takes both doors off the turf.
+    TurfStop.objects.filter(household__in=[second, third]).delete()
+    go_online(phone.context)
+
+    problems = phone.locator("#problems")
+    problems.locator("li.invalid").nth(1).wait_for(timeout=WAIT_MS)
+    assert "This door is not on your walk list." in problems.inner_text()
+    waiting(phone, 2)
+
+    # The knock: another door and another outcome, not only the note.
+    problems.locator("li.invalid", has_text="Not home").get_by_role("button", name="Fix").click()
+    form = phone.locator("form.story")
+    form.get_by_label("Door").select_option(label=first.address_line)
+    form.get_by_label("Outcome").select_option(label="Refused")
+    form.get_by_role("button", name="Save").click()
+    phone.wait_for_selector("li.door")
+    waiting(phone, 1)
+    fixed = Visit.objects.get(assignment=door["assignment"])
+    assert (fixed.household, fixed.outcome, fixed.note) == (first, "refused", "Blue door")
+
+    # The conversation goes to the organizer as it is; then the volunteer can finish.
+    problems.locator("li.invalid").get_by_role("button", name="Send to organizer").click()
+    waiting(phone, 0)
+    held = HeldVisit.objects.get()
+    assert held.problem == "invalid" and held.assignment == door["assignment"]
+    assert held.payload["story_note"]["story"] == "She works two jobs to keep the flat."
+    assert "not on your walk list" in held.detail
+    assert not StoryNote.objects.filter(visit__assignment=door["assignment"]).exists()
+    phone.get_by_role("button", name="Finish").click()
+    phone.get_by_role("button", name="Yes, remove it").click()
+    phone.get_by_text("This phone no longer holds anyone's details").wait_for()
+
+    page = reverse("held_visits", args=[door["assignment"].turf.campaign.slug])
+    client.force_login(outsider)
+    assert client.get(page).status_code == 404
+    client.force_login(organizer)
+    listed = client.get(page).content.decode()
+    assert "She works two jobs to keep the flat." in listed
+    assert "This door is not on your walk list." in listed
+    done = client.post(reverse("held_visit_done", args=[held.campaign.slug, held.pk]))
+    assert done.status_code == 302
+    held.refresh_from_db()
+    assert held.resolved_by == organizer
+    assert "She works two jobs" not in client.get(page).content.decode()
