@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import api, door_views, webhooks
+from conversations import api, door_views, message_views, webhooks
 from conversations import views as followup_views
 
 urlpatterns = [
@@ -16,5 +16,21 @@ urlpatterns = [
     path("follow-ups/<int:pk>/", followup_views.followup_mark, name="followup_mark"),
     path("c/<slug:slug>/follow-ups/", followup_views.followups_campaign, name="followups_campaign"),
     path("c/<slug:slug>/follow-through/", followup_views.followthrough, name="followthrough"),
+    path("c/<slug:slug>/messages/", message_views.message_templates, name="message_templates"),
+    path(
+        "c/<slug:slug>/messages/new/",
+        message_views.message_template_edit,
+        name="message_template_new",
+    ),
+    path(
+        "c/<slug:slug>/messages/<int:pk>/",
+        message_views.message_template_edit,
+        name="message_template_edit",
+    ),
+    path(
+        "c/<slug:slug>/messages/<int:pk>/delete/",
+        message_views.message_template_delete,
+        name="message_template_delete",
+    ),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]
