@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import api, door_views, held_views, webhooks
+from conversations import api, door_views, held_views, message_views, webhooks
 from conversations import views as followup_views
 
 urlpatterns = [
@@ -22,6 +22,22 @@ urlpatterns = [
         "c/<slug:slug>/held-visits/<int:pk>/done",
         held_views.held_visit_done,
         name="held_visit_done",
+    ),
+    path("c/<slug:slug>/messages/", message_views.message_templates, name="message_templates"),
+    path(
+        "c/<slug:slug>/messages/new/",
+        message_views.message_template_edit,
+        name="message_template_new",
+    ),
+    path(
+        "c/<slug:slug>/messages/<int:pk>/",
+        message_views.message_template_edit,
+        name="message_template_edit",
+    ),
+    path(
+        "c/<slug:slug>/messages/<int:pk>/delete/",
+        message_views.message_template_delete,
+        name="message_template_delete",
     ),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]
