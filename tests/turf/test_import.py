@@ -22,8 +22,10 @@ from turf.imports import (
     RowError,
     address_parse,
     file_inspect,
+    normalising,
     phone_for_import,
     voters_import,
+    writing,
 )
 from turf.models import Household, ImportJob, ImportPreset, Person
 
@@ -364,15 +366,15 @@ def test_every_import_writes_an_audit_event(campaign, tmp_path, organizer):
 
 
 def _library_only(line):
-    original = imports._fast_tags
-    imports._fast_tags = lambda _line: None
+    original = normalising._fast_tags
+    normalising._fast_tags = lambda _line: None
     imports.address_parse.cache_clear()
     try:
         return imports.address_parse(line)
     except RowError as error:
         return error.reason
     finally:
-        imports._fast_tags = original
+        normalising._fast_tags = original
         imports.address_parse.cache_clear()
 
 
@@ -390,7 +392,7 @@ def test_fast_address_path_agrees_with_usaddress():
         line += rng.choice(["", "", " Apt 4", " Unit 2B", " #12", " Ste 100", " APT 3C", " Lot 7"])
         if rng.random() < 0.3:
             line = line.upper()
-        if imports._fast_tags(line) is None:
+        if normalising._fast_tags(line) is None:
             continue
         library = _library_only(line)
         if isinstance(library, str):
@@ -407,7 +409,7 @@ def test_fast_address_path_agrees_with_usaddress():
     "line", ["123 Avenue B", "4 County Road 12", "77 Highway 9 N", "1 St James Pl", "5 Main"]
 )
 def test_odd_shapes_go_to_usaddress(line):
-    assert imports._fast_tags(line) is None
+    assert normalising._fast_tags(line) is None
     parts = address_parse(line)
     assert parts.house_number == line.split()[0]
 
@@ -670,7 +672,7 @@ def test_status_json_while_running(client, campaign, organizer):
 @pytest.mark.django_db(transaction=True)
 def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monkeypatch):
     # Outside a transaction the merge runs on its own connection in a second thread.
-    monkeypatch.setattr(imports, "COPY_CHUNK", 10)
+    monkeypatch.setattr(writing, "COPY_CHUNK", 10)
     rows = "".join(
         f"{i},Last{i},First{i},{i // 2 + 1} Elm St,Austin,TX,78702,\n" for i in range(1, 36)
     )
@@ -682,7 +684,7 @@ def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monke
     assert (again.people_created, again.people_updated) == (0, 0)
 
     calls = []
-    original = imports.PostgresWriter._merge_batch
+    original = writing.PostgresWriter._merge_batch
 
     def fail_on_third(self, cursor, batch, counts):
         calls.append(len(batch))
@@ -690,7 +692,7 @@ def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monke
             raise RuntimeError("disk full")
         original(self, cursor, batch, counts)
 
-    monkeypatch.setattr(imports.PostgresWriter, "_merge_batch", fail_on_third)
+    monkeypatch.setattr(writing.PostgresWriter, "_merge_batch", fail_on_third)
     rows = "".join(f"N{i},New,Person,{i} Oak St,Austin,TX,78702,\n" for i in range(1, 36))
     with pytest.raises(RuntimeError, match="disk full"):
         voters_import(
@@ -700,3 +702,27 @@ def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monke
     assert not Household.objects.filter(street="Oak St").exists()
     failed = ImportJob.objects.get(status=ImportJob.Status.FAILED)
     assert "disk full" in failed.error
+
+
+# --- The package's stages ---------------------------------------------------------
+
+
+def test_each_stage_imports_only_the_stages_before_it():
+    # errors → layouts → reading → normalising → writing → job: no cycle, and a
+    # newcomer reading one stage never needs a later one.
+    import ast
+    from pathlib import Path
+
+    order = ["errors", "layouts", "reading", "normalising", "writing", "job"]
+    package = Path(imports.__file__).parent
+    assert sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__") == sorted(order)
+    for position, stage in enumerate(order):
+        tree = ast.parse((package / f"{stage}.py").read_text())
+        used = {
+            node.module.removeprefix("turf.imports.")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("turf.imports.")
+        }
+        assert used <= set(order[:position]), (stage, used)
