@@ -22,20 +22,40 @@ from turf.imports.reading import file_inspect, rows_read
 from turf.imports.writing import writer_for
 from turf.models import ImportJob
 
-MAX_REPORTED_ERRORS = 50_000
+MAX_REPORTED_ERRORS = 50_000  # of each kind
+REFUSED, WARNING = "refused", "warning"
 
 
 @dataclass
 class Report:
-    """Bad rows, as shown in the downloadable report."""
+    """What went wrong, row by row, as shown in the downloadable report.
+
+    A refused row is not imported at all (it cannot be a door or a person); a
+    warning names a value that was left out of a row that was imported.
+    """
 
     errors: list = field(default_factory=list)
     failed: int = 0
+    warned: int = 0
+    warnings_kept: int = 0
+    _last_warned_row: int = -1
 
     def add(self, row, column, reason, value=""):
         self.failed += 1
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"row": row, "column": column, "reason": reason, "value": value})
+        if self.failed <= MAX_REPORTED_ERRORS:
+            self.errors.append(
+                {"row": row, "kind": REFUSED, "column": column, "reason": reason, "value": value}
+            )
+
+    def warn(self, row, column, reason, value=""):
+        if row != self._last_warned_row:
+            self.warned += 1
+            self._last_warned_row = row
+        if self.warnings_kept < MAX_REPORTED_ERRORS:
+            self.warnings_kept += 1
+            self.errors.append(
+                {"row": row, "kind": WARNING, "column": column, "reason": reason, "value": value}
+            )
 
 
 PROGRESS_EVERY = 1.0  # seconds between progress writes to the job row
@@ -86,7 +106,8 @@ def import_job_run(
 
     A file that cannot be read at all fails the job with one message and writes
     no household or person. Good rows go in; each bad row is kept in
-    job.error_report with its row number, column and reason.
+    job.error_report with its row number, column and reason; so is each value
+    left out of an imported row (a warning).
     """
     path = Path(path or job.file.path)
     campaign = job.campaign
@@ -156,6 +177,7 @@ def import_job_run(
         job.rows_done = job.rows_total
         job.rows_imported = counts.rows_imported
         job.rows_failed = report.failed
+        job.rows_warned = report.warned
         job.people_created = counts.people_created
         job.people_updated = counts.people_updated
         job.households_created = counts.households_created
@@ -171,6 +193,7 @@ def import_job_run(
                 "rows": job.rows_total,
                 "imported": counts.rows_imported,
                 "failed": report.failed,
+                "warned": report.warned,
                 "people_created": counts.people_created,
                 "people_updated": counts.people_updated,
                 "households_created": counts.households_created,
@@ -196,9 +219,19 @@ def voters_import(*, campaign, path, preset="", column_mapping=None, actor=None,
 
 
 def error_report_rows(job) -> Iterator[list]:
-    """The downloadable report: a header, then one line per bad row."""
-    yield ["row", "column", "reason", "value"]
-    for error in job.error_report:
-        yield [error["row"], error["column"], error["reason"], error.get("value", "")]
-    if job.rows_failed > len(job.error_report):
-        yield ["", "", f"…and {job.rows_failed - len(job.error_report)} more bad rows", ""]
+    """The downloadable report: a header, the refused rows, then the warnings."""
+    yield ["row", "problem", "column", "reason", "value"]
+    refused = [e for e in job.error_report if e.get("kind", REFUSED) == REFUSED]
+    warnings = [e for e in job.error_report if e.get("kind") == WARNING]
+    for error in refused:
+        yield [error["row"], "refused", error["column"], error["reason"], error.get("value", "")]
+    if job.rows_failed > len(refused):
+        yield ["", "refused", "", f"…and {job.rows_failed - len(refused)} more refused rows", ""]
+    for error in warnings:
+        yield [
+            error["row"],
+            "imported without this value",
+            error["column"],
+            error["reason"],
+            error.get("value", ""),
+        ]

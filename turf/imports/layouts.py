@@ -186,6 +186,10 @@ def mapping_resolve(mapping, shape):
             "No column holds an address. Map “Street address (whole line)”, or both "
             "“House number” and “Street name”."
         )
+    if "first_name" not in resolved and "last_name" not in resolved:
+        raise ImportFileError(
+            "No column holds a name: every door needs a person. Map “First name” or “Last name”."
+        )
     return resolved
 
 

@@ -136,6 +136,73 @@ def _library_tags(line):
     return dict(tags)
 
 
+def _checked(tags, line):
+    if not tags.get("AddressNumber"):
+        raise RowError("address", f"no house number in “{line}”", line)
+    if not tags.get("StreetName"):
+        raise RowError("address", f"no street name in “{line}”", line)
+    return tags
+
+
+# Words of a numbered road: "US 420 HWY", "NC HWY 277", "SR 1002", "OLD US 1 HWY", "CO RD 12".
+_ROAD_WORDS = set(
+    "US USHWY HWY HIGHWAY ROUTE RTE RT SR CR FM RR HC STATE COUNTY CO RD ROAD I INTERSTATE "
+    "OLD BUSINESS BUS BYP BYPASS ALT SPUR LOOP EXT FWY FREEWAY EXPY PKWY PARKWAY".split()
+) | set(STATE_ABBREVIATIONS.values())
+_ROAD_NUMBER = re.compile(r"^\d{1,5}[A-Z]?$")
+_FRACTION = re.compile(r"^\d{1,2}/\d{1,2}$")
+_HOUSE_NUMBER_RURAL = re.compile(r"^\d{1,7}[A-Z]?$")
+
+
+def _rural_tags(line):
+    """Tags for a line usaddress misreads, or None. House number (and a fraction), a
+    trailing unit ("LOT 195", "UNIT 398B"), then either a numbered road, kept whole as
+    the street's name, or a street usaddress can read once the rest is set aside."""
+    tokens = line.replace(",", " ").split()
+    upper = [token.upper() for token in tokens]
+    if len(tokens) < 2 or not _HOUSE_NUMBER_RURAL.match(upper[0]):
+        return None
+    tags = {"AddressNumber": tokens[0]}
+    start, end = 1, len(tokens)
+    if _FRACTION.match(upper[1]):
+        tags["AddressNumberSuffix"] = tokens[1]
+        start = 2
+    if end - start >= 3 and upper[end - 2] in _UNIT_WORDS and upper[end - 2] != "#":
+        ident = upper[end - 1]
+        if _UNIT_ID.match(ident) and (any(c.isdigit() for c in ident) or len(ident) == 1):
+            tags["OccupancyType"] = tokens[end - 2]
+            tags["OccupancyIdentifier"] = tokens[end - 1]
+            end -= 2
+    elif end - start >= 2 and upper[end - 1].startswith("#") and _UNIT_ID.match(upper[end - 1]):
+        tags["OccupancyIdentifier"] = tokens[end - 1]
+        end -= 1
+    street = tokens[start:end]
+    words = upper[start:end]
+    if not street:
+        return None
+    if words[0] in _SHORT_DIRECTIONS and len(words) > 2:
+        tags["StreetNamePreDirectional"] = street.pop(0)
+        words.pop(0)
+    if words[-1] in _SHORT_DIRECTIONS and len(words) > 2:
+        tags["StreetNamePostDirectional"] = street.pop()
+        words.pop()
+    numbers = [word for word in words if _ROAD_NUMBER.match(word)]
+    if len(numbers) == 1 and all(w in _ROAD_WORDS or _ROAD_NUMBER.match(w) for w in words):
+        tags["StreetName"] = " ".join(street)
+        tags["_road"] = True  # its key spells "HIGHWAY" and "HWY" alike
+        return tags
+    if start == 1 and end == len(tokens):
+        return None  # nothing was set aside: the library has already said no
+    try:
+        rest = _checked(_library_tags(" ".join([tokens[0], *street])), line)
+    except RowError:
+        return None
+    if "OccupancyIdentifier" in rest and "OccupancyIdentifier" in tags:
+        return None
+    rest.update({k: v for k, v in tags.items() if k != "AddressNumber"})
+    return rest
+
+
 _STREET_PARTS = (
     "StreetNamePreModifier",
     "StreetNamePreDirectional",
@@ -178,12 +245,18 @@ def address_parse(line):
     Raises RowError when the line has no house number or street.
     """
     line = " ".join(line.split())
-    tags = _fast_tags(line) or _library_tags(line)
+    tags = _fast_tags(line)
+    if tags is None:
+        try:
+            tags = _checked(_library_tags(line), line)
+        except RowError:
+            # Rural shapes the library misreads: "3394 US 420 HWY", "577 1/2 CARDINAL GLEN
+            # RUN", "7772 NC HWY 128 LOT 195". Only lines it cannot read come here, so the
+            # keys of every address read before stay the same.
+            tags = _rural_tags(line)
+            if tags is None:
+                raise
     number = " ".join(filter(None, [tags.get("AddressNumber"), tags.get("AddressNumberSuffix")]))
-    if not number:
-        raise RowError("address", f"no house number in “{line}”", line)
-    if not tags.get("StreetName"):
-        raise RowError("address", f"no street name in “{line}”", line)
     street = " ".join(tags[label] for label in _STREET_PARTS if tags.get(label))
     if len(number) > 20 or len(street) > 200:
         raise RowError("address", "house number or street name too long", line[:40])
@@ -191,6 +264,10 @@ def address_parse(line):
         [number.upper()]
         + [_key_word(label, tags[label]) for label in _STREET_PARTS if tags.get(label)]
     )
+    if tags.get("_road"):
+        key_street = " ".join(
+            STREET_TYPE_ABBREVIATIONS.get(word, word) for word in key_street.split()
+        )
     unit_type = tags.get("OccupancyType") or tags.get("SubaddressType") or ""
     unit_ident = tags.get("OccupancyIdentifier") or tags.get("SubaddressIdentifier") or ""
     unit_ident = unit_ident.replace("# ", "#")
@@ -289,8 +366,27 @@ class Normaliser:
         self.has_phone = "phone" in self.mapping
         self.has_whole_line = "address" in self.mapping
         self.has_coordinates = "lat" in self.mapping or "lng" in self.mapping
+        self.warnings: list[RowError] = []
+
+    def _coordinate(self, raw, column, limit):
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            self.warnings.append(RowError(column, f"“{raw[:40]}” is not a number", raw[:40]))
+            return None
+        if not -limit <= value <= limit:
+            self.warnings.append(RowError(column, f"{raw} is out of range (±{limit})", raw))
+            return None
+        return value
 
     def __call__(self, cells):
+        """The staged values of one row; RowError when it cannot be a door or a person.
+
+        Problems with values the door does not need are appended to `warnings`
+        (the caller reports and clears them); the value is left out.
+        """
         picked = self.pick(cells)
         if len(self.fields) == 1:
             picked = (picked,)
@@ -325,16 +421,32 @@ class Normaliser:
         zip5 = (got("zip_code", "").strip() or address.parts["zip"]).split("-")[0].strip()[:5]
         if len(zip5) < 5 and zip5.isdigit():
             zip5 = zip5.zfill(5)  # spreadsheets drop New England's leading zeros
-        phone = phone_for_import(got("phone", ""), self.region) if self.has_phone else ""
+        # A bad phone, email, language or coordinate is not a reason to lose the door:
+        # the person is kept without that value and the row gets a warning.
+        phone = ""
+        if self.has_phone:
+            try:
+                phone = phone_for_import(got("phone", ""), self.region)
+            except RowError as error:
+                self.warnings.append(error)
         email = got("email", "").strip().lower()
-        if email and ("@" not in email or " " in email):
-            raise RowError("email", f"“{email}” is not an email address", email)
+        if email and ("@" not in email or " " in email or len(email) > 254):
+            reason = "longer than 254 characters" if len(email) > 254 else "not an email address"
+            self.warnings.append(RowError("email", f"“{email[:60]}” is {reason}", email[:60]))
+            email = ""
         language = got("language", "").strip()
+        if len(language) > 10:
+            self.warnings.append(RowError("language", "longer than 10 characters", language[:40]))
+            language = ""
         precinct = got("precinct", "").strip()
         lat = lng = None
         if self.has_coordinates:
-            lat = _coordinate(got("lat", "").strip(), "lat", 90)
-            lng = _coordinate(got("lng", "").strip(), "lng", 180)
+            lat = self._coordinate(got("lat", "").strip(), "lat", 90)
+            lng = self._coordinate(got("lng", "").strip(), "lng", 180)
+            if lat is None or lng is None:
+                lat = lng = None  # half a coordinate is no location
+        if not first_name and not last_name:
+            raise RowError("last_name" if "last_name" in self.mapping else "first_name", "no name")
         if (
             len(external_id) > 100
             or len(first_name) > 100
@@ -342,8 +454,6 @@ class Normaliser:
             or len(city) > 100
             or len(state) > 40
             or len(precinct) > 60
-            or len(language) > 10
-            or len(email) > 254
         ):
             _too_long(
                 external_id=external_id,
@@ -352,8 +462,6 @@ class Normaliser:
                 city=city,
                 state=state,
                 precinct=precinct,
-                language=language,
-                email=email,
             )
         key = address_key(address=address, unit_id=unit_id, zip_code=zip5, city=city)
         parts = address.parts
@@ -426,15 +534,3 @@ def household_parts(row):
         "state": row["state"],
         "zip": row["zip_code"],
     }
-
-
-def _coordinate(raw, column, limit):
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise RowError(column, f"“{raw}” is not a number", raw) from None
-    if not -limit <= value <= limit:
-        raise RowError(column, f"{raw} is out of range (±{limit})", raw)
-    return value

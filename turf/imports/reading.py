@@ -262,15 +262,27 @@ def rows_read(path, shape, normalise, column_names, report):
                 )
                 continue
         try:
-            yield row_number, normalise(cells)
+            values = normalise(cells)
         except RowError as error:
-            column = error.column
-            index = normalise.get.get(column)
-            if index is None and column == "address":
-                index = normalise.get.get("house_number", normalise.get.get("street"))
-            report.add(
-                row_number,
-                column_names[index] if index is not None else FIELDS.get(column, column),
-                error.reason,
-                error.value,
-            )
+            normalise.warnings.clear()
+            column = _column_label(error.column, normalise.get, column_names)
+            report.add(row_number, column, error.reason, error.value)
+            continue
+        if normalise.warnings:
+            for warning in normalise.warnings:
+                column = _column_label(warning.column, normalise.get, column_names)
+                report.warn(row_number, column, warning.reason, warning.value)
+            normalise.warnings.clear()
+        yield row_number, values
+
+
+def _column_label(field_name, mapping, column_names):
+    """The file's name for the column(s) holding `field_name`, for the report."""
+    index = mapping.get(field_name)
+    if index is None and field_name == "address":
+        index = mapping.get("house_number", mapping.get("street"))
+    if index is None:
+        return FIELDS.get(field_name, field_name)
+    if isinstance(index, tuple | list):
+        return " + ".join(column_names[i] for i in index)
+    return column_names[index]
