@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("turf.urls")),
     path("", include("conversations.urls")),
     path("", include("canvass.shift_urls")),
+    path("", include("exports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]
