@@ -27,7 +27,7 @@ from canvass.celery import enqueue_on_commit
 from canvass.models import AuditEvent, Membership
 from exports.kinds import kind_get
 from exports.kinds.base import Context
-from exports.models import ExportJob, ExportLayout
+from exports.models import ExportJob, ExportLayout, ResultCode
 from exports.writers import WRITERS
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ def _role(campaign, user):
     )
 
 
-def export_form(kind, campaign, data):
-    return kind.filter_form(data, campaign=campaign)
+def export_form(kind, campaign, data, initial=None):
+    return kind.filter_form(data, campaign=campaign, initial=initial)
 
 
 def filters_clean(kind, campaign, raw):
@@ -151,6 +151,37 @@ def layout_save(*, campaign, kind, name, columns, user):
         defaults={"columns": list(columns), "created_by": user},
     )
     return layout
+
+
+def result_codes_save(*, campaign, codes, user):
+    """Set the campaign's VAN result code for each outcome in `codes` ({outcome: code}).
+
+    Raises ValidationError, with nothing saved, for an unknown outcome or a code that is
+    blank, longer than 20 characters or not letters and digits."""
+    from conversations.models import Visit
+
+    errors = {}
+    for outcome, code in codes.items():
+        code = (code or "").strip()
+        if outcome not in Visit.Outcome.values:
+            errors[outcome] = f"“{outcome}” is not a door outcome."
+        elif not code or len(code) > 20 or not code.isalnum():
+            label = Visit.Outcome(outcome).label
+            errors[outcome] = f"{label}: give a code of 1 to 20 letters or digits, as VAN shows it."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for outcome, code in codes.items():
+            ResultCode.objects.update_or_create(
+                campaign=campaign, outcome=outcome, defaults={"code": code.strip()}
+            )
+        AuditEvent.objects.create(
+            campaign=campaign,
+            actor=user,
+            action="export.result_codes",
+            target="VAN result codes",
+            detail={"codes": {k: v.strip() for k, v in codes.items()}},
+        )
 
 
 def export_start(*, job):

@@ -4,6 +4,7 @@ from exports import views
 
 urlpatterns = [
     path("c/<slug:slug>/exports/", views.export_index, name="export_index"),
+    path("c/<slug:slug>/exports/result-codes/", views.result_codes_edit, name="result_codes"),
     path("c/<slug:slug>/exports/new/<str:kind>/", views.export_new, name="export_new"),
     path("c/<slug:slug>/exports/<int:pk>/", views.export_job, name="export_job"),
     path(

@@ -1,5 +1,6 @@
 """Export pages: choose a kind, its filters and columns; watch it run; download it."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
@@ -9,9 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from canvass.access import LEADS, ORGANIZERS, campaign_for_user
 from canvass.models import AuditEvent, Membership
+from conversations.models import Visit
 from exports.kinds import KINDS
-from exports.models import ExportJob, ExportLayout
-from exports.services import export_create, export_form, export_start
+from exports.models import ExportJob, ExportLayout, result_codes
+from exports.services import export_create, export_form, export_start, result_codes_save
 from exports.writers import CONTENT_TYPES
 
 AUDIT_LIST_MAX = 50
@@ -100,7 +102,12 @@ def export_new(request, slug, kind):
             selected = layout.columns
     errors = []
     status = 200
-    form = export_form(kind_obj, campaign, request.POST if request.method == "POST" else None)
+    form = export_form(
+        kind_obj,
+        campaign,
+        request.POST if request.method == "POST" else None,
+        initial=request.GET.dict(),
+    )
     if request.method == "POST":
         try:
             columns = _chosen_columns(request, kind_obj, campaign)
@@ -219,4 +226,41 @@ def export_download(request, slug, pk):
         as_attachment=True,
         filename=name,
         content_type=CONTENT_TYPES[job.format],
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def result_codes_edit(request, slug):
+    """The campaign's VAN result code for each door outcome (organizers)."""
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+    codes = result_codes(campaign)
+    errors = {}
+    status = 200
+    if request.method == "POST":
+        posted = {outcome: request.POST.get(outcome, "") for outcome in Visit.Outcome.values}
+        try:
+            result_codes_save(campaign=campaign, codes=posted, user=request.user)
+        except ValidationError as exc:
+            errors = {name: messages[0] for name, messages in exc.message_dict.items()}
+            codes = posted
+            status = 400
+        else:
+            messages.success(request, "The VAN result codes are saved.")
+            return redirect("result_codes", slug=campaign.slug)
+    rows = [
+        (value, label, codes.get(value, ""), errors.get(value, ""))
+        for value, label in Visit.Outcome.choices
+    ]
+    return render(
+        request,
+        "exports/result_codes.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "errors": errors,
+            "can_edit": True,
+            "section": "exports",
+        },
+        status=status,
     )

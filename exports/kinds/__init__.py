@@ -1,8 +1,11 @@
 """The kinds of export, by code."""
 
 from exports.kinds.calls import FollowUpCalls
+from exports.kinds.canvass_results import CanvassResults
+from exports.kinds.conversations import Conversations
+from exports.kinds.roster import Roster
 
-KINDS = {kind.code: kind for kind in (FollowUpCalls(),)}
+KINDS = {kind.code: kind for kind in (FollowUpCalls(), CanvassResults(), Conversations(), Roster())}
 
 
 def kind_get(code):
