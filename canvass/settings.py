@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "canvass",
     "turf",
     "conversations",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,10 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+
+# --- Exports ------------------------------------------------------------------
+# Up to this many rows an export is written in the request; more go to a Celery worker.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 
 # --- Map ----------------------------------------------------------------------
 # Leaflet is served by the app from the django-leaflet package's static files.
