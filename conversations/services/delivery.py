@@ -128,6 +128,7 @@ def reminder_create(
     recipient_name="",
     step="",
     recipient_tz="",
+    signup=None,
 ):
     """Write one outbox row. Call inside the transaction that made its reason.
 
@@ -140,6 +141,7 @@ def reminder_create(
         defaults=dict(
             campaign=campaign,
             commitment=commitment,
+            signup=signup,
             channel=channel,
             to=to,
             subject=_fit(subject, "subject"),
@@ -182,7 +184,7 @@ def _suppression_reason(reminder, now, *, opted_out):
         return "Recipient opted out."
     commitment = reminder.commitment
     if commitment is None:
-        return ""
+        return _shift_reminder_hold(reminder, now)
     to_person = reminder.recipient_kind == Reminder.Recipient.PERSON
     if to_person and commitment.person_id and commitment.person.do_not_contact:
         return "Do not contact."
@@ -199,6 +201,16 @@ def _suppression_reason(reminder, now, *, opted_out):
     if commitment.when and reminder.send_at < commitment.when <= now:
         return "The event had begun before the reminder could go out."
     return ""
+
+
+def _shift_reminder_hold(reminder, now):
+    """Why a shift signup's message must not go out (re-read now), or "": the rules are
+    the signup's own, in canvass/services/notify.py."""
+    if reminder.signup_id is None:
+        return ""
+    from canvass.services.notify import signup_reminder_hold
+
+    return signup_reminder_hold(reminder=reminder, now=now)
 
 
 def reminder_send(*, reminder_id, now=None):

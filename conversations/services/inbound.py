@@ -197,6 +197,27 @@ def _reply(*, inbound, step, campaign, commitment, to, language="en"):
     )
 
 
+def _shift_asked(*, number, now):
+    """The last YES / NO question about a shift signup still to come sent to `number`."""
+    from canvass.services.notify import signup_asked_reminder
+
+    return signup_asked_reminder(to=number, now=now)
+
+
+def _shift_reply(*, inbound, asked, yes, now):
+    """Confirm (YES) or cancel (NO) the signup `asked` was about; returns the handling."""
+    from canvass.services.notify import signup_reply
+
+    signup_reply(
+        signup=asked.signup,
+        yes=yes,
+        to=asked.to,
+        reply_key=f"reply:{inbound.provider_id}",
+        now=now,
+    )
+    return InboundSms.Handling.YES if yes else InboundSms.Handling.NO
+
+
 def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
     """Act on a text someone sent us; returns the InboundSms row.
 
@@ -276,7 +297,17 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                 .order_by("-sent_at", "-pk")
                 .first()
             )
-            if asked is not None:
+            shift_asked = _shift_asked(number=number, now=now)
+            if shift_asked is not None and (
+                asked is None or (shift_asked.sent_at, shift_asked.pk) > (asked.sent_at, asked.pk)
+            ):
+                # The last question this number had was about a shift signup.
+                campaign = shift_asked.campaign
+                inbound.signup = shift_asked.signup
+                inbound.handled_as = _shift_reply(
+                    inbound=inbound, asked=shift_asked, yes=keyword in YES_KEYWORDS, now=now
+                )
+            elif asked is not None:
                 commitment, campaign = asked.commitment, asked.campaign
                 if intent == "yes":
                     inbound.handled_as = InboundSms.Handling.YES
