@@ -302,6 +302,16 @@ class InboundSms(models.Model):
         related_name="inbound_sms",
     )
     received_at = models.DateTimeField(default=timezone.now)
+    # A reply that is not a keyword waits in the campaign's replies inbox until a person
+    # answers it or marks it handled.
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-received_at"]
