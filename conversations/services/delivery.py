@@ -526,6 +526,52 @@ def reminders_recover_stale(*, now=None):
     return resent, unknown
 
 
+def reminder_current_plan(commitment):
+    """The rows of the commitment's current plan still to go or already gone, oldest
+    first: what to offer instead of a message from an older plan."""
+    return list(
+        commitment.reminders.filter(
+            idempotency_key__startswith=f"commitment:{commitment.pk}:v{commitment.plan_version}:"
+        )
+        .exclude(status=Reminder.Status.CANCELLED)
+        .order_by("send_at", "pk")
+    )
+
+
+def reminder_resend_refusal(reminder):
+    """Why "send again" must not be used on this row, or "".
+
+    A row of an older plan, or of a commitment that is no longer open, would tell the
+    person old details (a date they have since been told has moved) and count against
+    the cap for nothing: the current plan is what to send."""
+    commitment = reminder.commitment
+    if commitment is None:
+        return ""
+    commitment.refresh_from_db()
+    if commitment.status != Commitment.Status.OPEN and reminder.step not in REPLY_STEPS:
+        return (
+            f"Reminder {reminder.pk} cannot be sent again: its commitment is "
+            f"{commitment.get_status_display().lower()}."
+        )
+    version = reminder_plan_version(reminder)
+    if version is None or version == commitment.plan_version:
+        return ""
+    current = reminder_current_plan(commitment)
+    tz = commitment.campaign.tz
+    listed = "; ".join(
+        f"{row.step_label} on {row.send_at.astimezone(tz):%a %b %-d, %H:%M} "
+        f"({row.get_status_display().lower()})"
+        for row in current
+    )
+    return (
+        f"Reminder {reminder.pk} cannot be sent again: it belongs to an older plan, and the "
+        f"commitment has changed since (it is now “{commitment.what}”"
+        + (f", {commitment.when.astimezone(tz):%a %b %-d at %H:%M}" if commitment.when else "")
+        + "), so it would give them old details. "
+        + (f"The current plan: {listed}." if listed else "The current plan has nothing to send.")
+    )
+
+
 def reminder_resolve(*, reminder, outcome, by):
     """A person settles a reminder whose outcome is unknown (or that failed).
 
@@ -539,6 +585,10 @@ def reminder_resolve(*, reminder, outcome, by):
         pk=reminder.pk, status__in=[Reminder.Status.UNKNOWN, Reminder.Status.FAILED]
     )
     now = timezone.now()
+    if outcome == "resend":
+        refusal = reminder_resend_refusal(reminder)
+        if refusal:
+            raise ValidationError(refusal)
     with transaction.atomic():
         if outcome == "sent":
             done = waiting.update(status=Reminder.Status.SENT, sent_at=now)
