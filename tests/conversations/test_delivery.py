@@ -455,3 +455,47 @@ def test_send_again_for_a_cancelled_commitment_is_refused(campaign, organizer):
     row = ReminderFactory(campaign=campaign, commitment=cancelled, status=Reminder.Status.FAILED)
     with pytest.raises(ValidationError, match="cancelled"):
         delivery.reminder_resolve(reminder=row, outcome="resend", by=organizer)
+
+
+@frozen
+def test_a_broker_that_is_down_never_fails_a_saved_change(
+    client, campaign, organizer, monkeypatch, django_capture_on_commit_callbacks, eager, sent_sms
+):
+    from kombu.exceptions import OperationalError
+
+    from conversations.services import commitment_record
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    meeting = commitment_record(
+        campaign=campaign,
+        kind="meeting",
+        what="Tenants' meeting",
+        when=NOON + timedelta(days=10),
+        owner=organizer,
+        channel=Channel.SMS,
+        phone=AUSTIN_PHONE,
+    )
+    Reminder.objects.filter(commitment=meeting, step=Step.CONFIRM).update(
+        status=Reminder.Status.SENT
+    )
+    monkeypatch.setattr(tasks.reminder_send, "delay", broker_down)
+
+    # The organizer reschedules: saved, and the "changed" text is due at once.
+    client.force_login(organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            reverse("followup_mark", args=[meeting.pk]),
+            {"outcome": "rescheduled", "new_when": "2024-10-20T19:00"},
+        )
+    assert page.status_code == 302, "the page does not fail for something stored"
+    meeting.refresh_from_db()
+    assert meeting.when == datetime(2024, 10, 20, 19, 0, tzinfo=CHICAGO)
+    changed = meeting.reminders.get(step=Step.CHANGED, status=Reminder.Status.PENDING)
+    assert sent_sms() == []
+
+    # The broker is back: the every-minute sweep sends what the failed publish did not.
+    monkeypatch.undo()
+    assert tasks.reminders_dispatch_due.delay().get() >= 1
+    assert reload(changed).status == Reminder.Status.SENT
