@@ -1,5 +1,6 @@
 """Commitments and their follow-up plans: what is sent to whom, and when."""
 
+import zoneinfo
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from canvass.models import Volunteer
 from canvass.phones import phone_normalize
 from conversations.models import (
     DEFAULT_MESSAGE_TEMPLATES,
@@ -355,6 +357,19 @@ def plan_owner_times(*, steps, when, tz, now):
     return [(step, at) for step, at in plan if at >= now]
 
 
+def owner_timezone(user, campaign):
+    """A follow-up owner's zone: their volunteer profile's when one names it (the oldest
+    such profile, as for the morning digest), else the campaign's."""
+    zone = (
+        Volunteer.objects.filter(user=user)
+        .exclude(timezone="")
+        .order_by("pk")
+        .values_list("timezone", flat=True)
+        .first()
+    )
+    return zoneinfo.ZoneInfo(zone) if zone else campaign.tz
+
+
 def commitment_plan_write(*, commitment, details_changed=False, now=None, previous_when=None):
     """Write the reminders a commitment's plan calls for. Call inside its transaction.
 
@@ -370,7 +385,18 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None, previo
     steps = _kind_steps(commitment)
     written = []
 
-    def write(*, step, send_at, channel, to, tz, recipient_kind, recipient_name, left_out=False):
+    def write(
+        *,
+        step,
+        send_at,
+        channel,
+        to,
+        tz,
+        recipient_kind,
+        recipient_name,
+        left_out=False,
+        recipient_tz="",
+    ):
         subject, body = message_render(
             campaign=campaign,
             kind=commitment.kind,
@@ -413,6 +439,7 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None, previo
                 recipient_kind=recipient_kind,
                 recipient_name=recipient_name,
                 step=step,
+                recipient_tz=recipient_tz,
             )
         )
 
@@ -452,16 +479,19 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None, previo
             )
     owner = commitment.owner
     if owner is not None and owner.email:
+        # The owner's morning is theirs, as for the digest: 9:00 where they are.
+        owner_tz = owner_timezone(owner, campaign)
         for step, send_at in plan_owner_times(
-            steps=steps, when=commitment.when, tz=campaign.tz, now=now
+            steps=steps, when=commitment.when, tz=owner_tz, now=now
         ):
             write(
                 step=step,
                 send_at=send_at,
                 channel=Channel.EMAIL,
                 to=owner.email,
-                tz=campaign.tz,
+                tz=owner_tz,
                 recipient_kind=Reminder.Recipient.OWNER,
                 recipient_name=owner.get_full_name() or owner.get_username(),
+                recipient_tz=owner_tz.key,
             )
     return written
