@@ -9,6 +9,7 @@ import uuid
 import zoneinfo
 from datetime import datetime, timedelta
 
+import tzfpy
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -81,12 +82,64 @@ def _zone_for(*, channel, to, campaign):
     return campaign.tz
 
 
+def _zone(name):
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def household_timezone(household):
+    """The zone of a located household (from its coordinates), or None."""
+    if household is None or household.lat is None or household.lng is None:
+        return None
+    return _zone(tzfpy.get_tz(household.lng, household.lat))
+
+
+def recipient_timezones(reminder):
+    """The zones the recipient may be in, best known first: their own when recorded (an
+    owner's profile), the person's household when located, else every zone phonenumbers
+    names for the number (an Alaska number may be in Anchorage or Adak), else the
+    campaign's. Quiet hours must hold in all of them."""
+    own = _zone(reminder.recipient_timezone)
+    if own is not None:
+        return [own]
+    commitment = reminder.commitment
+    if (
+        reminder.recipient_kind == Reminder.Recipient.PERSON
+        and commitment is not None
+        and commitment.person_id
+    ):
+        located = household_timezone(commitment.person.household)
+        if located is not None:
+            return [located]
+    if reminder.channel == Channel.SMS:
+        zones = [zone for zone in map(_zone, phone_timezones(reminder.to)) if zone is not None]
+        if zones:
+            return zones
+    return [reminder.campaign.tz]
+
+
 def recipient_timezone(reminder):
-    """The recipient's zone: their own when recorded, else from the phone number when it
-    names one zone, else the campaign's."""
-    if reminder.recipient_timezone:
-        return zoneinfo.ZoneInfo(reminder.recipient_timezone)
-    return _zone_for(channel=reminder.channel, to=reminder.to, campaign=reminder.campaign)
+    """The recipient's most likely zone (the first of recipient_timezones)."""
+    return recipient_timezones(reminder)[0]
+
+
+def quiet_until_everywhere(campaign, now, zones):
+    """If `now` is in quiet hours in any of `zones`, the first moment after it that is
+    outside them in every zone; else None. Zones too far apart to share a waking hour
+    (never the case for one number's zones) fall back to the first zone's morning."""
+    moment = now
+    for _ in range(2 * len(zones) + 2):
+        ends = [
+            end
+            for end in (quiet_until(campaign, moment.astimezone(zone)) for zone in zones)
+            if end is not None
+        ]
+        if not ends:
+            return None if moment == now else moment
+        moment = max(ends)
+    return quiet_until(campaign, now.astimezone(zones[0]))
 
 
 def quiet_until(campaign, local_now):
@@ -295,7 +348,7 @@ def _send_claimed(reminder, *, claim, now=None):
     again here, just before the provider call: the row, its commitment and person, the
     opt-out list and the clock."""
     mine = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, claim=claim)
-    reminder = mine.select_related("campaign", "commitment__person").first()
+    reminder = mine.select_related("campaign", "commitment__person__household").first()
     if reminder is None:
         return None  # the claim was taken back by the stale sweep: someone else sends it
     now = now or timezone.now()
@@ -310,9 +363,12 @@ def _send_claimed(reminder, *, claim, now=None):
         return Reminder.Status.SUPPRESSED
 
     commitment = reminder.commitment
-    local_now = now.astimezone(recipient_timezone(reminder))
     # Replies answer a text the person just sent: they go at once, whatever the hour.
-    resume_at = None if reminder.step in REPLY_STEPS else quiet_until(reminder.campaign, local_now)
+    resume_at = (
+        None
+        if reminder.step in REPLY_STEPS
+        else quiet_until_everywhere(reminder.campaign, now, recipient_timezones(reminder))
+    )
     if resume_at is not None:
         before_event = (
             commitment is not None and commitment.when and reminder.send_at < commitment.when
