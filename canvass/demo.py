@@ -80,8 +80,8 @@ from canvass.services import (
     signup_walk_in,
     signups_no_show_sweep,
 )
-from conversations.models import Channel, Commitment, Reminder, StoryNote, Visit
-from conversations.services import quiet_until, reminder_create
+from conversations.models import Channel, Commitment, InboundSms, Reminder, StoryNote, Visit
+from conversations.services import quiet_until, reminder_create, sms_inbound_handle
 from turf.imports import household_key
 from turf.models import Assignment, Household, Person, Turf, TurfStop
 from turf.services import MAX_LINK_LIFE, assignment_create, assignment_link
@@ -141,6 +141,7 @@ def demo_build(*, now=None):
             now=now,
             created=created,
         )
+        _reply_ensure(campaign=campaign)
         welcome = _welcome_ensure(campaign=campaign, organizer=staff[0], now=now, created=created)
     result = DemoResult(campaign=campaign, staff=staff, created=created, welcome=welcome)
     if link_token:
@@ -561,6 +562,26 @@ def _conversations_ensure(*, campaign, assignments, shifts, volunteers, staff, n
     _commitments_create(
         campaign=campaign, talks=talks, shifts=shifts, staff=staff, now=now, created=created
     )
+
+
+def _reply_ensure(*, campaign):
+    """One text back from a person who said yes, waiting in the replies inbox."""
+    if InboundSms.objects.filter(provider_id="demo-reply-1").exists():
+        return
+    texted = (
+        Commitment.objects.filter(
+            campaign=campaign, status=Commitment.Status.OPEN, channel=Channel.SMS
+        )
+        .exclude(phone="")
+        .order_by("pk")
+        .first()
+    )
+    if texted is not None:
+        sms_inbound_handle(
+            provider_id="demo-reply-1",
+            from_number=texted.phone,
+            body="Can I bring my neighbor? Her landlord won't fix the heat either.",
+        )
 
 
 def _welcome_ensure(*, campaign, organizer, now, created):
