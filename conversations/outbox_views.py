@@ -10,13 +10,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from canvass.access import ORGANIZERS, campaign_for_user
 from conversations.models import InboundSms, Reminder
-from conversations.services import reminder_resolve
-from conversations.services.delivery import reminder_current_plan, reminder_resend_refusal
-from conversations.services.inbound import (
-    ANSWER_MAX_LENGTH,
+from conversations.services import (
     inbound_answer,
     inbound_mark_handled,
+    reminder_current_plan,
+    reminder_resend_refusal,
+    reminder_resolve,
 )
+from conversations.services.inbound import ANSWER_MAX_LENGTH
 
 INBOX_SHOWN = 200
 
