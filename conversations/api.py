@@ -182,6 +182,9 @@ class PersonOut(serializers.Serializer):
 
 
 class EarlierVisitOut(serializers.Serializer):
+    client_id = serializers.CharField(
+        required=False, help_text="Only for visits recorded through this assignment."
+    )
     happened_at = serializers.DateTimeField()
     outcome = serializers.ChoiceField(choices=Visit.Outcome.choices)
     themes = serializers.ListField(
@@ -270,17 +273,25 @@ def walk_list_bundle(assignment):
         Visit.objects.filter(campaign=campaign, household__in=doors)
         .order_by("-happened_at", "-pk")
         .values_list(
-            "household_id", "happened_at", "outcome", "story_note__themes", "story_note__sensitive"
+            "household_id",
+            "happened_at",
+            "outcome",
+            "story_note__themes",
+            "story_note__sensitive",
+            "assignment_id",
+            "client_id",
         )
     )
-    for household_id, happened_at, outcome, themes, sensitive in visits:
-        households[household_id]["visits"].append(
-            {
-                "happened_at": happened_at,
-                "outcome": outcome,
-                "themes": [] if sensitive or not themes else themes,
-            }
-        )
+    for household_id, happened_at, outcome, themes, sensitive, through, client_id in visits:
+        earlier = {
+            "happened_at": happened_at,
+            "outcome": outcome,
+            "themes": [] if sensitive or not themes else themes,
+        }
+        if through == assignment.pk:
+            # The phone merges what it delivered with a fresh walk list by these ids.
+            earlier["client_id"] = str(client_id)
+        households[household_id]["visits"].append(earlier)
     progress = Visit.objects.filter(assignment=assignment).aggregate(
         knocked=Count("household", distinct=True, filter=Q(household__in=doors)),
         conversations=Count("pk", filter=Q(outcome=Visit.Outcome.CONVERSATION)),
