@@ -5,7 +5,7 @@ every view starts with `assignment_for_token`. The contract is in docs/sync-api.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -85,6 +85,34 @@ def assignment_for_token(token, *, for_write, ended_too=False):
     if not assignment.is_live and not ended_too:
         raise LinkEnded()
     return assignment
+
+
+# A phone's clock may run a little fast: visits stamped up to this long after their link
+# was replaced still count as made under it.
+REPLACED_GRACE = timedelta(minutes=10)
+
+
+def assignment_for_visits(token):
+    """The assignment whose visits a phone sends, and the time after which it may not
+    record any (None while the link is live).
+
+    A link the organizer replaced (reissued, or the turf reassigned) still takes the notes
+    made under it before that: they belong to its turf and to the volunteer who made them.
+    A link revoked for good or expired answers 403 as usual.
+    """
+    assignment = assignment_for_token(token, for_write=True, ended_too=True)
+    if assignment.is_live:
+        return assignment, None
+    revoked = assignment.revoked_at
+    if (
+        revoked is not None
+        and revoked < assignment.expires_at
+        and Assignment.objects.filter(turf_id=assignment.turf_id, created_at__gte=revoked)
+        .exclude(pk=assignment.pk)
+        .exists()
+    ):
+        return assignment, revoked + REPLACED_GRACE
+    raise LinkEnded()
 
 
 class BoundedJSONParser(JSONParser):
@@ -612,10 +640,18 @@ class VisitBatchOut(serializers.Serializer):
     results = VisitResultOut(many=True, help_text="One per visit sent, in the same order.")
 
 
-def _visit_result(assignment, item):
+REPLACED_LINK = (
+    "This link was replaced before this visit's time: record it from the new link, "
+    "or send it to your organizer."
+)
+
+
+def _visit_result(assignment, item, until=None):
     result = {"client_id": item.client_id}
     if isinstance(item, InvalidItem):
         errors = item.errors
+    elif until is not None and item.data["happened_at"] > until:
+        errors = {"happened_at": REPLACED_LINK}
     else:
         try:
             visit, created = visit_record(assignment=assignment, **item.data)
@@ -650,10 +686,12 @@ class VisitBatchView(TokenAPIView):
         tags=["door screen"],
     )
     def post(self, request, token):
-        assignment = assignment_for_token(token, for_write=True)
+        assignment, until = assignment_for_visits(token)
         batch = VisitBatchIn(data=self.request_data(request), context={"assignment": assignment})
         batch.is_valid(raise_exception=True)
-        results = [_visit_result(assignment, item) for item in batch.validated_data["visits"]]
+        results = [
+            _visit_result(assignment, item, until) for item in batch.validated_data["visits"]
+        ]
         return Response(VisitBatchOut({"results": results}).data)
 
 

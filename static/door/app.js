@@ -80,6 +80,7 @@ async function refreshQueue() {
     pending.textContent += " " + T.offline;
   }
   syncButton.textContent = sync.state.sending ? T.syncing : T.sync_now;
+  await renderOthers();
   renderProblems();
   renderBanner();
   if (view === "list" && bundle) {
@@ -263,6 +264,23 @@ function renderBanner() {
     app.before(banner);
   }
   banner.replaceChildren(h("h2", {}, T.ended_title), h("p", {}, text));
+}
+
+// Notes another link left on this phone (a reissued link, a shared phone) are sent from
+// this page too, and said so: "Everything is sent" is only ever true of the whole phone.
+async function renderOthers() {
+  const others = (await store.listAllVisits()).filter((row) => row.token !== token);
+  let node = document.getElementById("others");
+  if (!others.length) {
+    node?.remove();
+    return;
+  }
+  if (!node) {
+    node = h("p", { id: "others", className: "others" });
+    pending.after(node);
+  }
+  node.dataset.count = others.length;
+  node.textContent = fmt(others.length === 1 ? "others_one" : "others_other", { n: others.length });
 }
 
 function renderProblems() {

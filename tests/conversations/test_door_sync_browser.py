@@ -18,6 +18,7 @@ from tests.conversations.door import (
     card,
     choose,
     conversation_on_phone,
+    door_url,
     eventually,
     go_offline,
     go_online,
@@ -26,8 +27,9 @@ from tests.conversations.door import (
     open_door,
     waiting,
 )
+from tests.factories import VolunteerFactory
 from turf.models import Assignment, TurfStop
-from turf.services import assignment_revoke
+from turf.services import assignment_reissue, assignment_revoke, turf_assign
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -332,3 +334,51 @@ def test_nothing_of_an_ended_link_is_left_on_the_phone(phone, live_server, door)
     held = HeldVisit.objects.get()
     assert str(held.client_id) == refused["client_id"] and held.problem == "invalid"
     assert "Half a story" not in phone.locator("body").inner_text()
+
+
+def test_a_reissued_or_reassigned_links_notes_are_sent_from_whichever_link_is_open(
+    phone, live_server, door, campaign, volunteer
+):
+    first, second, third = door["households"]
+    old = door["assignment"]
+    open_door(phone, live_server, door["token"])
+    go_offline(phone.context)
+    not_contact(phone, first, "Not home")
+    conversation_on_phone(phone, second, who="Sam Ortiz")
+    waiting(phone, 2)
+
+    # The organizer reissues the link; the volunteer opens the new one with poor signal:
+    # the walk list arrives, the visits do not get through yet.
+    new, token = assignment_reissue(assignment=old)
+    phone.route("**/api/a/*/visits", lambda route: route.abort("timedout"))
+    go_online(phone.context)
+    phone.goto(door_url(live_server, token))
+    phone.wait_for_selector("li.door")
+    others = phone.locator("#others")
+    others.wait_for()
+    assert "2 notes from another walk list" in others.inner_text()
+    assert "Everything is sent" in phone.locator("#pending").inner_text()
+
+    phone.unroute("**/api/a/*/visits")
+    phone.get_by_role("button", name="Sync now").click()
+    others.wait_for(state="detached", timeout=WAIT_MS)
+    mine = Visit.objects.filter(assignment=old)
+    assert sorted(mine.values_list("outcome", flat=True)) == ["conversation", "not_home"]
+    assert set(mine.values_list("volunteer", flat=True)) == {volunteer.pk}
+
+    # A shared phone: the turf goes to someone else, who opens their link on this phone.
+    go_offline(phone.context)
+    not_contact(phone, third, "Refused")
+    someone = VolunteerFactory(campaign=campaign, first_name="Bea")
+    _, theirs = turf_assign(turf=new.turf, volunteers=[someone], shift=new.shift)
+    phone.route("**/api/a/*/visits", lambda route: route.abort("timedout"))
+    go_online(phone.context)
+    phone.goto(door_url(live_server, theirs))
+    phone.wait_for_selector("li.door")
+    phone.locator("#others").wait_for()
+    assert "1 note from another walk list" in phone.locator("#others").inner_text()
+    phone.unroute("**/api/a/*/visits")
+    phone.get_by_role("button", name="Sync now").click()
+    phone.locator("#others").wait_for(state="detached", timeout=WAIT_MS)
+    refused = Visit.objects.get(outcome="refused")
+    assert (refused.assignment, refused.volunteer) == (new, volunteer)
