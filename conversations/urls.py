@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import api, door_views, message_views, webhooks
+from conversations import api, door_views, message_views, people_views, webhooks
 from conversations import views as followup_views
 
 urlpatterns = [
@@ -32,5 +32,7 @@ urlpatterns = [
         message_views.message_template_delete,
         name="message_template_delete",
     ),
+    path("c/<slug:slug>/people/", people_views.people_list, name="people_list"),
+    path("c/<slug:slug>/people/<int:pk>/", people_views.person_detail, name="person_detail"),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]
