@@ -276,6 +276,9 @@ SMS_FROM_NUMBER = os.environ.get("SMS_FROM_NUMBER", "")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 15)
+# Keys the one-way hash a forgotten person's opt-out is kept as (default: SECRET_KEY). Set
+# it to the old key before rotating SECRET_KEY, or those people could be texted again.
+OPTOUT_HASH_KEY = os.environ.get("OPTOUT_HASH_KEY", "")
 
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -34,5 +34,10 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/people/", people_views.people_list, name="people_list"),
     path("c/<slug:slug>/people/<int:pk>/", people_views.person_detail, name="person_detail"),
+    path(
+        "c/<slug:slug>/people/<int:pk>/forget/",
+        people_views.person_forget_view,
+        name="person_forget",
+    ),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]

@@ -200,11 +200,7 @@ def reminders_send(*, reminder_ids, now=None):
             pk__in=reminder_ids, status=Reminder.Status.SENDING, claim=claim
         ).select_related("campaign", "commitment__person")
     )
-    opted_out = set(
-        OptOut.objects.filter(address__in={r.to.strip().lower() for r in rows}).values_list(
-            "address", flat=True
-        )
-    )
+    opted_out = OptOut.opted_out_among(r.to for r in rows)
     outcomes = {}
     for reminder in rows:
         try:
