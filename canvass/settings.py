@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "canvass",
     "turf",
     "conversations",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,10 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+
+# --- Exports ------------------------------------------------------------------
+# Up to this many rows an export is written in the request; more go to a Celery worker.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 
 # --- Map ----------------------------------------------------------------------
 # Leaflet is served by the app from the django-leaflet package's static files.
@@ -275,6 +280,8 @@ if PRODUCTION and SMS_BACKEND in DEVELOPMENT_SMS_BACKENDS:
 SMS_FROM_NUMBER = os.environ.get("SMS_FROM_NUMBER", "")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+# Seconds for a whole provider call (connect, send, the complete answer), not per read.
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 15)
 # Keys the one-way hash a forgotten person's opt-out is kept as (default: SECRET_KEY). Set
 # it to the old key before rotating SECRET_KEY, or those people could be texted again.

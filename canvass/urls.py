@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("turf.urls")),
     path("", include("conversations.urls")),
     path("", include("canvass.shift_urls")),
+    path("", include("exports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # ReDoc styles itself with inline <style> and parses in a blob: worker; scripts stay 'self'.
     path(

@@ -8,6 +8,7 @@ from conversations.models import (
     DEFAULT_MESSAGE_TEMPLATES,
     Commitment,
     FollowUpEvent,
+    HeldVisit,
     InboundSms,
     MessageTemplate,
     OptOut,
@@ -231,4 +232,18 @@ class FollowUpEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HeldVisit)
+class HeldVisitAdmin(admin.ModelAdmin):
+    """Visits the server would not take, resolved by organizers on the campaign's pages.
+    The payload is the phone's copy, story words included: it is not shown here."""
+
+    list_display = ["received_at", "problem", "campaign", "assignment", "resolved_at"]
+    list_filter = ["problem", "campaign", ("resolved_at", admin.EmptyFieldListFilter)]
+    exclude = ["payload"]
+    readonly_fields = ["client_id", "campaign", "assignment", "problem", "detail", "received_at"]
+
+    def has_add_permission(self, request):
         return False
