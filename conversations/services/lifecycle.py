@@ -4,6 +4,8 @@ Both keep the numbers the dashboards count — visits, outcomes, ratings, themes
 kinds and statuses — and remove the words and the ways to reach or find the person.
 """
 
+from datetime import timedelta
+
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -21,7 +23,7 @@ from conversations.models import (
     StoryNote,
     Visit,
 )
-from turf.models import Person
+from turf.models import ImportJob, Person
 
 FORGOTTEN_NAME = "Forgotten"
 ERASED_REASON = "Erased: the person asked to be forgotten."
@@ -109,3 +111,101 @@ def person_forget(*, person, by):
     )
     person.refresh_from_db()
     return person
+
+
+# --- Retention ------------------------------------------------------------------------
+
+RETENTION_ACTION = "retention.apply"
+# A failed import's file is kept this long, for the organizer to retry it with another mapping.
+FAILED_IMPORT_FILE_KEPT = timedelta(days=1)
+
+
+def _open_people(campaign):
+    return Commitment.objects.filter(
+        campaign=campaign, status=Commitment.Status.OPEN, person__isnull=False
+    ).values("person_id")
+
+
+def campaign_retention_apply(*, campaign, now=None):
+    """Redact what the campaign no longer needs once its retention period has passed.
+
+    A story note's words (and the volunteer's note on its visit) go once the visit is older
+    than `campaign.retention_days`, unless its person still has an open commitment. A
+    person's phone and email (and those on their closed commitments, their past reminders
+    and the texts they sent) go once nothing has happened with them for that long and no
+    commitment of theirs is open. Ratings, themes, outcomes and every count stay. Runs
+    again harmlessly (only rows with something left to redact are touched); writes one
+    audit row saying what it did, when it did anything. Returns the counts."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=campaign.retention_days)
+    open_people = _open_people(campaign)
+    with transaction.atomic():
+        old_visits = Visit.objects.filter(campaign=campaign, happened_at__lt=cutoff).exclude(
+            person_id__in=open_people
+        )
+        words = Q(why__gt="") | Q(story__gt="") | Q(values_feelings__gt="")
+        notes = StoryNote.objects.filter(words, visit__in=old_visits).update(**NOTE_WORDS_BLANK)
+        old_visits.filter(note__gt="").update(note="")
+
+        people = (
+            Person.objects.filter(campaign=campaign, created_at__lt=cutoff)
+            .filter(Q(phone__gt="") | Q(email__gt=""))
+            .exclude(pk__in=open_people)
+            .exclude(visits__happened_at__gte=cutoff)
+            .exclude(commitments__updated_at__gte=cutoff)
+        )
+        person_ids = list(people.values_list("pk", flat=True))
+        addresses = set()
+        for phone, email in Person.objects.filter(pk__in=person_ids).values_list("phone", "email"):
+            addresses |= {a.lower() for a in (phone, email) if a}
+        closed = Commitment.objects.filter(person_id__in=person_ids).exclude(
+            status=Commitment.Status.OPEN
+        )
+        for phone, email in closed.values_list("phone", "email"):
+            addresses |= {a.lower() for a in (phone, email) if a}
+        closed.update(phone="", email="")
+        Reminder.objects.filter(
+            Q(commitment__in=closed) | Q(to__in=addresses), campaign=campaign
+        ).exclude(status__in=[Reminder.Status.PENDING, Reminder.Status.SENDING]).update(to="")
+        InboundSms.objects.filter(from_number__in=addresses, received_at__lt=cutoff).update(
+            from_number=""
+        )
+        redacted = Person.objects.filter(pk__in=person_ids).update(phone="", email="")
+
+        counts = {"notes": notes, "people": redacted}
+        if notes or redacted:
+            AuditEvent.objects.create(
+                campaign=campaign,
+                action=RETENTION_ACTION,
+                target=f"campaign:{campaign.pk}",
+                detail={
+                    **counts,
+                    "retention_days": campaign.retention_days,
+                    "cutoff": cutoff.isoformat(),
+                },
+            )
+    return counts
+
+
+def import_files_delete(*, now=None):
+    """Delete the uploaded voter files of finished imports (a failed one's after a day).
+
+    The job keeps its counts and its bad-rows report; only the file, with every voter's
+    details in it, goes. Returns how many files were deleted."""
+    now = now or timezone.now()
+    finished = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.DONE)
+        | Q(status=ImportJob.Status.FAILED, finished_at__lt=now - FAILED_IMPORT_FILE_KEPT)
+    ).exclude(file="")
+    deleted = 0
+    for job in finished:
+        name = job.file.name
+        job.file.delete(save=False)
+        if ImportJob.objects.filter(pk=job.pk, file=name).update(file="") == 1:
+            deleted += 1
+            AuditEvent.objects.create(
+                campaign_id=job.campaign_id,
+                action="voters.import_file_deleted",
+                target=f"import {job.pk}: {job.original_name}"[:200],
+            )
+    return deleted
