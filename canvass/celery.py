@@ -51,6 +51,12 @@ app.conf.beat_schedule = {
         "task": "exports.tasks.export_jobs_sweep",
         "schedule": 5 * 60.0,
     },
+    # Story words and phone numbers past each campaign's retention are redacted, and the
+    # files of finished voter imports deleted. Daily; a rerun only redacts what is due.
+    "retention": {
+        "task": "conversations.tasks.retention_apply",
+        "schedule": 24 * 60 * 60.0,
+    },
     # An hour after a shift ends, signups never checked in become no-shows.
     "shifts-no-show-sweep": {
         "task": "canvass.tasks.shifts_no_show_sweep",

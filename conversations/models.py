@@ -1,5 +1,7 @@
 """What happened at the door and what follows from it."""
 
+import hashlib
+import hmac
 import string
 import uuid
 
@@ -268,9 +270,31 @@ class OptOut(models.Model):
         self.address = self.address.strip().lower()
         super().save(*args, **kwargs)
 
+    # A forgotten person's opt-out keeps no address: only this keyed one-way hash of it.
+    HASH_PREFIX = "hmac-sha256:"
+
+    @classmethod
+    def address_hash(cls, address):
+        key = (settings.OPTOUT_HASH_KEY or settings.SECRET_KEY).encode()
+        digest = hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
+        return cls.HASH_PREFIX + digest
+
+    @classmethod
+    def opted_out_among(cls, addresses):
+        """The addresses among `addresses` (lower-cased) that must not be messaged: opted
+        out by address, or by the hash a forgotten person's opt-out is kept as."""
+        plain = {a.strip().lower() for a in addresses if a}
+        if not plain:
+            return set()
+        hashed = {cls.address_hash(a): a for a in plain}
+        found = set(
+            cls.objects.filter(address__in=plain | set(hashed)).values_list("address", flat=True)
+        )
+        return {a for a in plain if a in found} | {hashed[h] for h in found if h in hashed}
+
     @classmethod
     def is_opted_out(cls, address):
-        return bool(address) and cls.objects.filter(address=address.strip().lower()).exists()
+        return bool(cls.opted_out_among([address]))
 
 
 class InboundSms(models.Model):

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from conversations import api, door_views, held_views, message_views, outbox_views, webhooks
+from conversations import (
+    api,
+    door_views,
+    held_views,
+    message_views,
+    outbox_views,
+    people_views,
+    webhooks,
+)
 from conversations import views as followup_views
 
 urlpatterns = [
@@ -59,6 +67,13 @@ urlpatterns = [
         "c/<slug:slug>/reminders/<int:pk>/settle",
         outbox_views.reminder_settle,
         name="reminder_settle",
+    ),
+    path("c/<slug:slug>/people/", people_views.people_list, name="people_list"),
+    path("c/<slug:slug>/people/<int:pk>/", people_views.person_detail, name="person_detail"),
+    path(
+        "c/<slug:slug>/people/<int:pk>/forget/",
+        people_views.person_forget_view,
+        name="person_forget",
     ),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]

@@ -97,6 +97,8 @@ class Person(models.Model):
     )
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when an organizer erased them on request (conversations.services.lifecycle).
+    forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "people"
