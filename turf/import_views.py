@@ -50,19 +50,29 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         options = [("", "— not in this file —")] + [(str(i), label) for i, label in choices]
         for name, label in FIELDS.items():
-            self.fields[f"col_{name}"] = forms.ChoiceField(
+            initial = initial_mapping.get(name)
+            if initial is None:
+                initial = []
+            elif isinstance(initial, tuple | list):
+                initial = [str(i) for i in initial]
+            else:
+                initial = [str(initial)]
+            # Several columns make one field, joined in order: an area code and a number.
+            self.fields[f"col_{name}"] = forms.MultipleChoiceField(
                 label=label,
                 choices=options,
                 required=False,
-                initial=str(initial_mapping[name]) if name in initial_mapping else "",
+                initial=initial,
+                widget=forms.SelectMultiple(attrs={"size": 1}),
             )
 
     def mapping(self):
-        return {
-            name: int(self.cleaned_data[f"col_{name}"])
-            for name in FIELDS
-            if self.cleaned_data.get(f"col_{name}") not in (None, "")
-        }
+        found = {}
+        for name in FIELDS:
+            columns = [int(c) for c in self.cleaned_data.get(f"col_{name}") or [] if c != ""]
+            if columns:
+                found[name] = columns[0] if len(columns) == 1 else columns
+        return found
 
     def mapping_fields(self):
         return [self[f"col_{name}"] for name in FIELDS]
@@ -87,7 +97,11 @@ def import_upload(request, slug):
             preset=preset.name if preset else "",
         )
         try:
-            file_inspect(path=job.file.path, has_header=preset.has_header if preset else None)
+            file_inspect(
+                path=job.file.path,
+                has_header=preset.has_header if preset else None,
+                preset=preset,
+            )
         except ImportFileError as exc:
             job.file.delete(save=True)  # an unreadable upload is not kept
             import_job_fail(job=job, message=str(exc), actor=request.user)
@@ -115,7 +129,7 @@ def import_map(request, slug, job_id):
     elif preset:
         has_header = preset.has_header
     try:
-        shape = file_inspect(path=job.file.path, has_header=has_header)
+        shape = file_inspect(path=job.file.path, has_header=has_header, preset=preset)
     except ImportFileError as exc:
         import_job_fail(job=job, message=str(exc), actor=request.user)
         return redirect("import_detail", slug=campaign.slug, job_id=job.pk)
@@ -159,9 +173,13 @@ def import_map(request, slug, job_id):
             "job": job,
             "shape": shape,
             "form": form,
-            "delimiter_name": {",": "commas", "\t": "tabs", "|": "pipes", ";": "semicolons"}[
-                shape.delimiter
-            ],
+            "delimiter_name": {
+                ",": "commas",
+                "\t": "tabs",
+                "|": "pipes",
+                ";": "semicolons",
+                "": "fixed character positions",
+            }[shape.delimiter],
         },
     )
 

@@ -97,6 +97,13 @@ class Person(models.Model):
     )
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # From the voter file: its status ("active", "inactive", …) and the columns that have
+    # no Porchlight field (party, birth year, districts, vote history), by column name.
+    voter_status = models.CharField(max_length=20, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    # Set when the voter file says the person is inactive, removed, or no longer there.
+    # Never deleted: their visits stay; they leave walk lists not yet assigned.
+    inactive_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "people"
@@ -230,6 +237,9 @@ class ImportJob(models.Model):
     rows_failed = models.PositiveIntegerField(default=0)
     # Imported rows with a value left out (a bad phone, email or date): a warning each.
     rows_warned = models.PositiveIntegerField(default=0)
+    # Rows the layout says are not doors (removed voters, records exemptions), by reason.
+    rows_left_out = models.PositiveIntegerField(default=0)
+    left_out = models.JSONField(default=dict, blank=True)
     people_created = models.PositiveIntegerField(default=0)
     people_updated = models.PositiveIntegerField(default=0)
     households_created = models.PositiveIntegerField(default=0)

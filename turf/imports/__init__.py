@@ -19,6 +19,7 @@ from turf.imports.job import (
     import_job_fail,
     import_job_run,
     voters_import,
+    voters_preview,
 )
 from turf.imports.layouts import (
     FIELDS,
@@ -62,4 +63,5 @@ __all__ = [
     "preset_get",
     "presets_for",
     "voters_import",
+    "voters_preview",
 ]

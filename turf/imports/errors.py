@@ -13,3 +13,13 @@ class RowError(Exception):
         self.column = column
         self.reason = reason
         self.value = value
+
+
+class LeftOut(RowError):
+    """A row the layout says is not a door (a removed voter, a records exemption).
+
+    Counted by reason in the summary, never listed as a refused row.
+    """
+
+    def __init__(self, reason):
+        super().__init__("", reason)

@@ -7,6 +7,7 @@ household or person; bad rows go to the report with their row and column.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,14 @@ from django.utils import timezone
 
 from canvass.models import AuditEvent
 from turf.imports.errors import ImportFileError
-from turf.imports.layouts import mapping_by_name, mapping_guess, mapping_resolve, preset_get
-from turf.imports.normalising import Normaliser, address_parse
+from turf.imports.layouts import (
+    layout_rules,
+    mapping_by_name,
+    mapping_guess,
+    mapping_resolve,
+    preset_get,
+)
+from turf.imports.normalising import STAGE_COLUMNS, Normaliser, address_parse
 from turf.imports.reading import file_inspect, rows_read
 from turf.imports.writing import writer_for
 from turf.models import ImportJob
@@ -38,24 +45,31 @@ class Report:
     failed: int = 0
     warned: int = 0
     warnings_kept: int = 0
-    _last_warned_row: int = -1
+    left_out: Counter = field(default_factory=Counter)  # reason → rows not made into doors
+    member: str = ""  # the archive member being read, if the file is an archive
+    _last_warned_row: tuple = ()
+
+    def _entry(self, row, kind, column, reason, value):
+        entry = {"row": row, "kind": kind, "column": column, "reason": reason, "value": value}
+        if self.member:
+            entry["file"] = self.member
+        return entry
+
+    def leave_out(self, reason):
+        self.left_out[reason] += 1
 
     def add(self, row, column, reason, value=""):
         self.failed += 1
         if self.failed <= MAX_REPORTED_ERRORS:
-            self.errors.append(
-                {"row": row, "kind": REFUSED, "column": column, "reason": reason, "value": value}
-            )
+            self.errors.append(self._entry(row, REFUSED, column, reason, value))
 
     def warn(self, row, column, reason, value=""):
-        if row != self._last_warned_row:
+        if (self.member, row) != self._last_warned_row:
             self.warned += 1
-            self._last_warned_row = row
+            self._last_warned_row = (self.member, row)
         if self.warnings_kept < MAX_REPORTED_ERRORS:
             self.warnings_kept += 1
-            self.errors.append(
-                {"row": row, "kind": WARNING, "column": column, "reason": reason, "value": value}
-            )
+            self.errors.append(self._entry(row, WARNING, column, reason, value))
 
 
 PROGRESS_EVERY = 1.0  # seconds between progress writes to the job row
@@ -119,8 +133,9 @@ def import_job_run(
         if has_header is None and preset:
             has_header = preset.has_header
         mapping = job.column_mapping or (preset.mapping if preset else {})
-        shape = file_inspect(path=path, has_header=has_header)
+        shape = file_inspect(path=path, has_header=has_header, preset=preset)
         resolved = mapping_resolve(mapping or mapping_guess(shape), shape)
+        rules = layout_rules(preset, shape, resolved)
     except ImportFileError as exc:
         return import_job_fail(job=job, message=str(exc))
 
@@ -134,17 +149,21 @@ def import_job_run(
     job.column_mapping = mapping_by_name(resolved, shape)
     job.save()
 
-    column_names = {i: name for i, name in shape.column_choices()}
-    if shape.has_header:
-        column_names = dict(enumerate(shape.header))
-    normalise = Normaliser(mapping=resolved, region=campaign.phone_region)
+    column_names = shape.column_names()
+    normalise = Normaliser(
+        mapping=rules["mapping"],
+        region=campaign.phone_region,
+        column_names=column_names,
+        status=rules["status"],
+        left_out=rules["left_out"],
+    )
     report = Report()
     last_write = [time.monotonic()]
 
     def on_progress(row_number):
         now = time.monotonic()
         if row_number is not None:
-            job.rows_done = row_number - (1 if shape.has_header else 0)
+            job.rows_done = min(row_number, job.rows_total)
         if now - last_write[0] >= PROGRESS_EVERY:
             last_write[0] = now
             ImportJob.objects.filter(pk=job.pk).update(
@@ -178,6 +197,8 @@ def import_job_run(
         job.rows_imported = counts.rows_imported
         job.rows_failed = report.failed
         job.rows_warned = report.warned
+        job.rows_left_out = sum(report.left_out.values())
+        job.left_out = dict(report.left_out)
         job.people_created = counts.people_created
         job.people_updated = counts.people_updated
         job.households_created = counts.households_created
@@ -194,6 +215,7 @@ def import_job_run(
                 "imported": counts.rows_imported,
                 "failed": report.failed,
                 "warned": report.warned,
+                "left_out": dict(report.left_out),
                 "people_created": counts.people_created,
                 "people_updated": counts.people_updated,
                 "households_created": counts.households_created,
@@ -235,3 +257,38 @@ def error_report_rows(job) -> Iterator[list]:
             error["reason"],
             error.get("value", ""),
         ]
+
+
+def voters_preview(*, campaign, path, preset="", column_mapping=None, rows=10):
+    """The first `rows` rows of the file as they would be imported, and the problems found
+    in them, without writing anything. Raises ImportFileError if the file cannot be read.
+
+    Returns (shape, [(row number, {field: value})], report).
+    """
+    preset_obj = preset_get(campaign=campaign, name=preset) if preset else None
+    shape = file_inspect(
+        path=path, has_header=preset_obj.has_header if preset_obj else None, preset=preset_obj
+    )
+    mapping = column_mapping or (preset_obj.mapping if preset_obj else {})
+    resolved = mapping_resolve(mapping or mapping_guess(shape), shape)
+    rules = layout_rules(preset_obj, shape, resolved)
+    column_names = shape.column_names()
+    normalise = Normaliser(
+        mapping=rules["mapping"],
+        region=campaign.phone_region,
+        column_names=column_names,
+        status=rules["status"],
+        left_out=rules["left_out"],
+    )
+    report = Report()
+    last_row = rows + (1 if shape.has_header else 0)
+    good = []
+    try:
+        for position, values in rows_read(Path(path), shape, normalise, column_names, report):
+            if position > last_row:
+                break
+            good.append((position, dict(zip(STAGE_COLUMNS, values, strict=True))))
+    finally:
+        address_parse.cache_clear()
+    report.errors = [e for e in report.errors if e["row"] <= last_row]
+    return shape, good, report

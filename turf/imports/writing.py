@@ -9,6 +9,7 @@ by their normalised address key.
 
 from __future__ import annotations
 
+import json
 import operator
 import queue
 import threading
@@ -18,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from turf.imports.normalising import STAGE_COLUMNS, household_parts
+from turf.imports.presets import INACTIVE
 from turf.models import Household, Person
 
 BATCH = 2000
@@ -38,7 +40,8 @@ CREATE TEMPORARY TABLE import_households (
 );
 CREATE TEMPORARY TABLE import_people (
     external_id text, first_name text, last_name text, phone text, email text,
-    language text, address_key text, household_id bigint, person_id bigint
+    language text, address_key text, voter_status text, extra text,
+    household_id bigint, person_id bigint
 )
 """
 HOUSEHOLD_STAGE = (6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
@@ -46,8 +49,10 @@ HOUSEHOLD_STAGE_COLUMNS = (
     "house_number, street, unit, city, state, zip_code, precinct, address_key, part_predir, "
     "part_name, part_type, part_postdir, unit_id, lat, lng"
 )
-PEOPLE_STAGE = (0, 1, 2, 3, 4, 5, 13)
-PEOPLE_STAGE_COLUMNS = "external_id, first_name, last_name, phone, email, language, address_key"
+PEOPLE_STAGE = (0, 1, 2, 3, 4, 5, 13, 21, 22)
+PEOPLE_STAGE_COLUMNS = (
+    "external_id, first_name, last_name, phone, email, language, address_key, voter_status, extra"
+)
 
 _FIND_HOUSEHOLDS = """
 UPDATE import_households s SET household_id = (
@@ -123,24 +128,33 @@ UPDATE turf_person p SET
     last_name = s.last_name,
     phone = COALESCE(NULLIF(s.phone, ''), p.phone),
     email = COALESCE(NULLIF(s.email, ''), p.email),
-    language = COALESCE(NULLIF(s.language, ''), p.language)
+    language = COALESCE(NULLIF(s.language, ''), p.language),
+    voter_status = COALESCE(NULLIF(s.voter_status, ''), p.voter_status),
+    extra = p.extra || s.extra::jsonb,
+    inactive_since = CASE WHEN s.voter_status = 'inactive'
+                          THEN COALESCE(p.inactive_since, %(now)s) END
 FROM import_people s
 WHERE s.person_id IS NOT NULL AND p.id = s.person_id
-  AND (p.household_id, p.first_name, p.last_name, p.phone, p.email, p.language)
+  AND (p.household_id, p.first_name, p.last_name, p.phone, p.email, p.language,
+       p.voter_status, p.extra, p.inactive_since IS NULL)
       IS DISTINCT FROM
       (s.household_id, s.first_name, s.last_name,
        COALESCE(NULLIF(s.phone, ''), p.phone),
        COALESCE(NULLIF(s.email, ''), p.email),
-       COALESCE(NULLIF(s.language, ''), p.language))
+       COALESCE(NULLIF(s.language, ''), p.language),
+       COALESCE(NULLIF(s.voter_status, ''), p.voter_status),
+       p.extra || s.extra::jsonb, s.voter_status <> 'inactive')
 """
 
 _INSERT_PEOPLE = """
 INSERT INTO turf_person (
     campaign_id, household_id, first_name, last_name, phone, email, language,
-    external_id, contact_consent, do_not_contact, created_at
+    external_id, contact_consent, do_not_contact, created_at, voter_status, extra,
+    inactive_since
 )
 SELECT %(campaign)s, s.household_id, s.first_name, s.last_name, s.phone, s.email,
-       s.language, s.external_id, false, false, %(now)s
+       s.language, s.external_id, false, false, %(now)s, s.voter_status, s.extra::jsonb,
+       CASE WHEN s.voter_status = 'inactive' THEN %(now)s END
 FROM import_people s
 WHERE s.person_id IS NULL
 """
@@ -323,6 +337,7 @@ class BatchWriter:
     @transaction.atomic
     def _write_batch(self, batch, counts):
         campaign = self.campaign
+        now = timezone.now()
         counts.rows_imported += len(batch)
         staged = [dict(zip(STAGE_COLUMNS, values, strict=True)) for values in batch]
         households = self._households(staged, counts)
@@ -360,6 +375,9 @@ class BatchWriter:
                         email=row["email"],
                         language=row["language"],
                         external_id=row["external_id"],
+                        voter_status=row["voter_status"],
+                        extra=json.loads(row["extra"]),
+                        inactive_since=now if row["voter_status"] == INACTIVE else None,
                     )
                 )
                 continue
@@ -370,6 +388,9 @@ class BatchWriter:
                 person.phone,
                 person.email,
                 person.language,
+                person.voter_status,
+                person.extra,
+                person.inactive_since,
             )
             person.household_id = row["household_id"]
             person.first_name = row["first_name"]
@@ -377,6 +398,12 @@ class BatchWriter:
             person.phone = row["phone"] or person.phone
             person.email = row["email"] or person.email
             person.language = row["language"] or person.language
+            person.voter_status = row["voter_status"] or person.voter_status
+            person.extra = {**person.extra, **json.loads(row["extra"])}
+            if row["voter_status"] == INACTIVE:
+                person.inactive_since = person.inactive_since or now
+            else:
+                person.inactive_since = None
             after = (
                 person.household_id,
                 person.first_name,
@@ -384,12 +411,26 @@ class BatchWriter:
                 person.phone,
                 person.email,
                 person.language,
+                person.voter_status,
+                person.extra,
+                person.inactive_since,
             )
             if after != before:
                 update.append(person)
         Person.objects.bulk_create(create)
         Person.objects.bulk_update(
-            update, ["household_id", "first_name", "last_name", "phone", "email", "language"]
+            update,
+            [
+                "household_id",
+                "first_name",
+                "last_name",
+                "phone",
+                "email",
+                "language",
+                "voter_status",
+                "extra",
+                "inactive_since",
+            ],
         )
         counts.people_created += len(create)
         counts.people_updated += len(update)
