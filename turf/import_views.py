@@ -3,11 +3,14 @@
 import csv
 
 from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from canvass.access import campaign_for_user
 from canvass.celery import enqueue_on_commit
@@ -21,11 +24,13 @@ from turf.imports import (
     file_inspect,
     import_job_create,
     import_job_fail,
+    import_job_retry,
     import_preset_save,
     mapping_by_name,
     mapping_guess,
     mapping_resolve,
     presets_for,
+    stored_file,
 )
 from turf.models import ImportJob
 
@@ -39,6 +44,16 @@ class UploadForm(forms.Form):
         self.fields["preset"].choices = [("", "Match columns by their names")] + [
             (name, preset.label) for name, preset in presets.items()
         ]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                f"The file is {upload.size / (1024 * 1024):,.0f} MB; uploads are limited to "
+                f"{limit:,} MB. Upload it zipped or gzipped, or import it from the command line."
+            )
+        return upload
 
 
 class MappingForm(forms.Form):
@@ -97,11 +112,10 @@ def import_upload(request, slug):
             preset=preset.name if preset else "",
         )
         try:
-            file_inspect(
-                path=job.file.path,
-                has_header=preset.has_header if preset else None,
-                preset=preset,
-            )
+            with stored_file(job) as local:
+                file_inspect(
+                    path=local, has_header=preset.has_header if preset else None, preset=preset
+                )
         except ImportFileError as exc:
             job.file.delete(save=True)  # an unreadable upload is not kept
             import_job_fail(job=job, message=str(exc), actor=request.user)
@@ -110,7 +124,14 @@ def import_upload(request, slug):
             return redirect("import_map", slug=campaign.slug, job_id=job.pk)
     jobs = ImportJob.objects.filter(campaign=campaign)[:10]
     return render(
-        request, "turf/import_upload.html", {"campaign": campaign, "form": form, "jobs": jobs}
+        request,
+        "turf/import_upload.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "jobs": jobs,
+            "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB,
+        },
     )
 
 
@@ -129,7 +150,8 @@ def import_map(request, slug, job_id):
     elif preset:
         has_header = preset.has_header
     try:
-        shape = file_inspect(path=job.file.path, has_header=has_header, preset=preset)
+        with stored_file(job) as local:
+            shape = file_inspect(path=local, has_header=has_header, preset=preset)
     except ImportFileError as exc:
         import_job_fail(job=job, message=str(exc), actor=request.user)
         return redirect("import_detail", slug=campaign.slug, job_id=job.pk)
@@ -199,6 +221,9 @@ def _status(campaign, job):
         "people_updated": job.people_updated,
         "households_created": job.households_created,
         "error": job.error,
+        "can_retry": job.status == ImportJob.Status.FAILED
+        and bool(job.file)
+        and bool(job.column_mapping or job.preset),
         "report_url": (
             reverse("import_report", args=[campaign.slug, job.pk]) if job.error_report else ""
         ),
@@ -215,6 +240,19 @@ def import_detail(request, slug, job_id):
         "turf/import_detail.html",
         {"campaign": campaign, "job": job, "status": _status(campaign, job)},
     )
+
+
+@login_required
+@require_POST
+def import_retry(request, slug, job_id):
+    """Run a failed import again (its worker died, say): nothing is duplicated."""
+    campaign = campaign_for_user(request.user, slug)
+    job = _job_for(campaign, job_id)
+    try:
+        import_job_retry(job=job, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("import_detail", slug=campaign.slug, job_id=job.pk)
 
 
 @login_required

@@ -250,6 +250,9 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written with the progress while a worker runs the import: a running job whose
+    # heartbeat stopped lost its worker (the sweep fails it).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

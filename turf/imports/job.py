@@ -6,15 +6,22 @@ household or person; bad rows go to the report with their row and column.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from canvass.celery import enqueue_on_commit
 from canvass.models import AuditEvent
 from turf.imports.errors import ImportFileError
 from turf.imports.layouts import (
@@ -123,7 +130,48 @@ def import_job_run(
     job.error_report with its row number, column and reason; so is each value
     left out of an imported row (a warning).
     """
-    path = Path(path or job.file.path)
+    if path is not None:
+        return _run(job, Path(path), has_header, progress, fast)
+    try:
+        with stored_file(job) as local:
+            job = _run(job, local, has_header, progress, fast)
+    except ImportFileError as exc:
+        return import_job_fail(job=job, message=str(exc))
+    if job.status == ImportJob.Status.DONE and job.file:
+        # The voter file is not kept once it is in: its rows are people now, and the
+        # report keeps what went wrong.
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+    return job
+
+
+@contextmanager
+def stored_file(job):
+    """A local path to the job's uploaded file, through Django's storage API: the file
+    itself on a shared volume, else a temporary copy streamed from the storage (S3)."""
+    if not job.file:
+        raise ImportFileError("The import has no file (it was removed after a finished import).")
+    storage, name = job.file.storage, job.file.name
+    try:
+        local = Path(storage.path(name))
+    except NotImplementedError:  # S3 and the like: no local path
+        local = None
+    if local is not None and local.is_file():
+        yield local
+        return
+    if not storage.exists(name):
+        raise ImportFileError(
+            f"The uploaded file is not where it was stored ({name}). Every process must "
+            "reach the same storage (MEDIA_ROOT on a shared volume, or S3); upload it again."
+        )
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as copy:
+        with storage.open(name, "rb") as remote:
+            shutil.copyfileobj(remote, copy, 1 << 20)
+        copy.flush()
+        yield Path(copy.name)
+
+
+def _run(job, path, has_header, progress, fast):
     campaign = job.campaign
     started = time.monotonic()
     try:
@@ -141,6 +189,8 @@ def import_job_run(
 
     job.status = ImportJob.Status.RUNNING
     job.phase = ImportJob.Phase.READING
+    job.heartbeat_at = timezone.now()
+    job.error = ""
     job.rows_total = shape.data_rows
     job.rows_done = 0
     job.encoding = shape.encoding
@@ -167,7 +217,7 @@ def import_job_run(
         if now - last_write[0] >= PROGRESS_EVERY:
             last_write[0] = now
             ImportJob.objects.filter(pk=job.pk).update(
-                rows_done=job.rows_done, rows_failed=report.failed
+                rows_done=job.rows_done, rows_failed=report.failed, heartbeat_at=timezone.now()
             )
         if progress:
             progress(job)
@@ -175,7 +225,10 @@ def import_job_run(
     def on_saving():
         job.phase = ImportJob.Phase.SAVING
         ImportJob.objects.filter(pk=job.pk).update(
-            phase=job.phase, rows_done=job.rows_total, rows_failed=report.failed
+            phase=job.phase,
+            rows_done=job.rows_total,
+            rows_failed=report.failed,
+            heartbeat_at=timezone.now(),
         )
         if progress:
             progress(job)
@@ -292,3 +345,80 @@ def voters_preview(*, campaign, path, preset="", column_mapping=None, rows=10):
         address_parse.cache_clear()
     report.errors = [e for e in report.errors if e["row"] <= last_row]
     return shape, good, report
+
+
+STALE_RUNNING = timedelta(minutes=10)  # progress is written every second while a worker runs
+STALE_QUEUED = timedelta(minutes=10)
+
+
+def import_jobs_sweep(now=None):
+    """Fail the imports whose worker died, and send again those whose publish was lost.
+
+    A running job whose heartbeat stopped is failed with a message saying so; on
+    PostgreSQL nothing of it was committed (one transaction), elsewhere its
+    finished batches stay, and running it again (`import_job_retry`) completes it
+    without duplicates. Returns (ids failed, ids sent again).
+    """
+    now = now or timezone.now()
+    stale = ImportJob.objects.filter(status=ImportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=now - STALE_RUNNING)
+        | Q(heartbeat_at__isnull=True, created_at__lt=now - STALE_RUNNING)
+    )
+    failed = []
+    for job in stale.select_related("campaign", "created_by"):
+        last = job.heartbeat_at or job.created_at
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).filter(
+            Q(heartbeat_at=job.heartbeat_at) if job.heartbeat_at else Q(heartbeat_at__isnull=True)
+        )
+        if not claimed.update(status=ImportJob.Status.FAILED):
+            continue  # it moved on since it was read
+        import_job_fail(
+            job=job,
+            message=(
+                "The worker running this import stopped (last heard from at "
+                f"{timezone.localtime(last):%Y-%m-%d %H:%M}). Nothing half-done is visible; "
+                "run the import again to finish it."
+            ),
+        )
+        failed.append(job.pk)
+    sent = list(
+        ImportJob.objects.filter(
+            status=ImportJob.Status.PENDING,
+            phase=ImportJob.Phase.QUEUED,
+            created_at__lt=now - STALE_QUEUED,
+        ).values_list("pk", flat=True)
+    )
+    for pk in sent:
+        enqueue_on_commit("turf.tasks.import_job_run", pk)
+    return failed, sent
+
+
+def import_job_retry(*, job, actor=None):
+    """Queue a failed import again with its stored file and mapping. People are matched
+    by voter id and households by address, so whatever an earlier attempt wrote is
+    updated, never duplicated."""
+    if job.status != ImportJob.Status.FAILED:
+        raise ValidationError("Only a failed import can be run again.")
+    if not job.file:
+        raise ValidationError("This import's file is no longer stored: upload it again.")
+    if not job.column_mapping and not job.preset:
+        raise ValidationError("This import was never mapped: upload the file again.")
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED).update(
+        status=ImportJob.Status.PENDING,
+        phase=ImportJob.Phase.QUEUED,
+        error="",
+        finished_at=None,
+        heartbeat_at=None,
+        rows_done=0,
+    )
+    if updated:
+        AuditEvent.objects.create(
+            campaign=job.campaign,
+            actor=actor,
+            action="voters.import_retry",
+            target=f"import {job.pk}: {job.original_name}"[:200],
+            detail={},
+        )
+        enqueue_on_commit("turf.tasks.import_job_run", job.pk)
+    job.refresh_from_db()
+    return job
