@@ -38,6 +38,11 @@ from turf.models import ImportJob
 class UploadForm(forms.Form):
     file = forms.FileField(label="Voter file")
     preset = forms.ChoiceField(label="Layout", required=False)
+    complete = forms.BooleanField(
+        label="This is the complete file for its area: mark the voters it no longer lists "
+        "as inactive",
+        required=False,
+    )
 
     def __init__(self, *args, presets, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,6 +115,7 @@ def import_upload(request, slug):
             created_by=request.user,
             upload=form.cleaned_data["file"],
             preset=preset.name if preset else "",
+            complete=form.cleaned_data["complete"],
         )
         try:
             with stored_file(job) as local:
@@ -220,6 +226,9 @@ def _status(campaign, job):
         "people_created": job.people_created,
         "people_updated": job.people_updated,
         "households_created": job.households_created,
+        "people_inactivated": job.people_inactivated,
+        "rows_left_out": job.rows_left_out,
+        "left_out": job.left_out,
         "error": job.error,
         "can_retry": job.status == ImportJob.Status.FAILED
         and bool(job.file)

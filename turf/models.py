@@ -250,6 +250,10 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The file is the complete list for its area (the precincts it covers): the campaign's
+    # voters it no longer holds are marked inactive.
+    complete = models.BooleanField(default=False)
+    people_inactivated = models.PositiveIntegerField(default=0)
     # Written with the progress while a worker runs the import: a running job whose
     # heartbeat stopped lost its worker (the sweep fails it).
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -375,3 +375,63 @@ def test_dry_run_shows_the_first_rows_and_problems_and_writes_nothing(campaign, 
     assert "row 4, Phone: “12” is not a valid phone number (imported without it)" in text
     assert not Person.objects.exists() and not Household.objects.exists()
     assert not ImportJob.objects.exists()
+
+
+# --- Updated state files --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["postgres-copy", "portable"])
+def test_update_run_moves_updates_and_inactivates_people_and_keeps_visits(campaign, tmp_path, fast):
+    from tests.factories import AssignmentFactory, TurfFactory, TurfStopFactory, VisitFactory
+    from turf.imports import import_job_create, import_job_run
+
+    def run(rows, *, complete=False):
+        path = tmp_path / "ncvoter92.txt"
+        path.write_text(tsv(rows, header=NC_COLUMNS))
+        job = import_job_create(campaign=campaign, preset="north-carolina", complete=complete)
+        return import_job_run(job=job, path=path, fast=fast)
+
+    first = run(
+        [
+            nc_row("M1", "MOVER", "MIA", "1 OAK ST"),
+            nc_row("M2", "STAYER", "SAL", "2 OAK ST"),
+            nc_row("M3", "GONE", "GIL", "3 OAK ST"),
+            nc_row("M4", "MISSING", "MO", "4 OAK ST"),
+            nc_row("M5", "ASSIGNED", "ABE", "5 OAK ST"),
+        ]
+    )
+    assert first.people_created == 5
+    found = people(campaign)
+    old_home = found["M1"].household
+    VisitFactory(campaign=campaign, household=old_home, person=found["M1"])
+    open_turf = TurfFactory(campaign=campaign)
+    for position, ncid in enumerate(["M1", "M3", "M4"], 1):
+        TurfStopFactory(turf=open_turf, household=found[ncid].household, position=position)
+    given = AssignmentFactory(turf=TurfFactory(campaign=campaign)).turf
+    TurfStopFactory(turf=given, household=found["M5"].household, position=1)
+
+    second = run(
+        [
+            nc_row("M1", "MOVER", "MIA", "90 PINE ST"),  # moved
+            nc_row("M2", "STAYER", "SALLY", "2 OAK ST", party="DEM"),  # updated
+            nc_row("M3", "GONE", "GIL", "3 OAK ST", status="R"),  # removed
+            # M4 is no longer in the file, which is complete for its precinct.
+            nc_row("M5", "ASSIGNED", "ABE", "5 OAK ST", status="R"),
+        ],
+        complete=True,
+    )
+
+    assert second.status == ImportJob.Status.DONE, second.error
+    assert (second.people_created, second.people_inactivated) == (0, 3)
+    assert Person.objects.filter(campaign=campaign).count() == 5  # nothing duplicated
+    found = people(campaign)
+    mia = found["M1"]
+    assert mia.household.address_key == "90 PINE ST 27601" and mia.household != old_home
+    assert mia.visits.count() == 1 and mia.inactive_since is None
+    assert found["M2"].first_name == "SALLY" and found["M2"].extra["party_cd"] == "DEM"
+    assert found["M3"].voter_status == "removed" and found["M3"].inactive_since
+    assert found["M4"].inactive_since and found["M4"].voter_status == "active"
+    # Doors whose people are all inactive leave the walk list no one was given (the door
+    # Mia moved from stays: someone may live there); an assigned walk list keeps its doors.
+    assert list(open_turf.stops.values_list("household", flat=True)) == [old_home.pk]
+    assert given.stops.count() == 1

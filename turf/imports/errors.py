@@ -21,5 +21,7 @@ class LeftOut(RowError):
     Counted by reason in the summary, never listed as a refused row.
     """
 
-    def __init__(self, reason):
+    def __init__(self, reason, external_id="", voter_status=""):
         super().__init__("", reason)
+        self.external_id = external_id
+        self.voter_status = voter_status

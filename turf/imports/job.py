@@ -83,15 +83,26 @@ PROGRESS_EVERY = 1.0  # seconds between progress writes to the job row
 
 
 def import_job_create(
-    *, campaign, created_by=None, upload=None, original_name="", preset="", column_mapping=None
+    *,
+    campaign,
+    created_by=None,
+    upload=None,
+    original_name="",
+    preset="",
+    column_mapping=None,
+    complete=False,
 ):
-    """Record an import (and store the uploaded file, if any) before it is mapped and run."""
+    """Record an import (and store the uploaded file, if any) before it is mapped and run.
+
+    `complete`: the file is the whole list for its area, so the campaign's voters it
+    no longer holds are marked inactive (never deleted)."""
     job = ImportJob(
         campaign=campaign,
         created_by=created_by,
         original_name=original_name or (upload.name if upload else ""),
         preset=preset,
         column_mapping=column_mapping or {},
+        complete=complete,
     )
     if upload is not None:
         job.file.save(Path(upload.name).name, upload, save=False)
@@ -234,7 +245,7 @@ def _run(job, path, has_header, progress, fast):
             progress(job)
 
     rows = rows_read(path, shape, normalise, column_names, report)
-    writer = writer_for(campaign, fast)
+    writer = writer_for(campaign, fast, complete=job.complete)
     try:
         counts = writer.write(rows, on_progress, on_saving)
     except Exception as exc:
@@ -255,6 +266,7 @@ def _run(job, path, has_header, progress, fast):
         job.people_created = counts.people_created
         job.people_updated = counts.people_updated
         job.households_created = counts.households_created
+        job.people_inactivated = counts.people_inactivated
         job.error_report = report.errors
         job.finished_at = timezone.now()
         job.save()
@@ -272,6 +284,8 @@ def _run(job, path, has_header, progress, fast):
                 "people_created": counts.people_created,
                 "people_updated": counts.people_updated,
                 "households_created": counts.households_created,
+                "people_inactivated": counts.people_inactivated,
+                "complete": job.complete,
                 "preset": job.preset,
                 "seconds": round(time.monotonic() - started, 2),
             },
@@ -281,7 +295,16 @@ def _run(job, path, has_header, progress, fast):
     return job
 
 
-def voters_import(*, campaign, path, preset="", column_mapping=None, actor=None, progress=None):
+def voters_import(
+    *,
+    campaign,
+    path,
+    preset="",
+    column_mapping=None,
+    actor=None,
+    progress=None,
+    complete=False,
+):
     """Import the file at `path` into `campaign` now (the command line's way)."""
     job = import_job_create(
         campaign=campaign,
@@ -289,6 +312,7 @@ def voters_import(*, campaign, path, preset="", column_mapping=None, actor=None,
         original_name=Path(path).name,
         preset=preset,
         column_mapping=column_mapping,
+        complete=complete,
     )
     return import_job_run(job=job, path=path, progress=progress)
 
@@ -340,7 +364,8 @@ def voters_preview(*, campaign, path, preset="", column_mapping=None, rows=10):
         for position, values in rows_read(Path(path), shape, normalise, column_names, report):
             if position > last_row:
                 break
-            good.append((position, dict(zip(STAGE_COLUMNS, values, strict=True))))
+            if len(values) != 2:  # not a voter left out
+                good.append((position, dict(zip(STAGE_COLUMNS, values, strict=True))))
     finally:
         address_parse.cache_clear()
     report.errors = [e for e in report.errors if e["row"] <= last_row]

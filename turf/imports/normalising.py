@@ -422,19 +422,20 @@ class Normaliser:
         Problems with values the door does not need are appended to `warnings`
         (the caller reports and clears them); the value is left out.
         """
-        for index, value, reason in self.left_out:
-            if cells[index].strip().upper() == value:
-                raise LeftOut(reason)
         values = dict(zip(self.fields, self.pick(cells), strict=True))
         for name, indexes in self.composite:
             values[name] = " ".join(part for i in indexes if (part := cells[i].strip()))
         got = values.get
+        for index, value, reason in self.left_out:
+            if cells[index].strip().upper() == value:
+                raise LeftOut(reason)  # not a status: someone already on a list stays
         voter_status = ""
         if self.has_status:
             code = got("voter_status", "").strip()
             voter_status = self.status.get(code.upper(), code.lower())[:20]
             if voter_status in NOT_DOORS:
-                raise LeftOut(f"voter status {voter_status}")
+                external_id = got("external_id", "").strip()[:100]
+                raise LeftOut(f"voter status {voter_status}", external_id, voter_status)
         external_id = got("external_id", "").strip()
         first_name = got("first_name", "").strip()
         last_name = got("last_name", "").strip()

@@ -404,6 +404,9 @@ def _member_rows(open_member, shape, normalise, column_names, report):
         except LeftOut as left_out:
             normalise.warnings.clear()
             report.leave_out(left_out.reason)
+            if left_out.external_id:
+                # Not a door; but if the campaign has this voter, the writer marks them inactive.
+                yield row_number, (left_out.external_id, left_out.voter_status)
             continue
         except RowError as error:
             normalise.warnings.clear()

@@ -66,6 +66,12 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--complete",
+            action="store_true",
+            help="The file is the complete list for its area (the precincts it covers): "
+            "the campaign's voters it no longer holds are marked inactive, never deleted.",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Show the first rows as they would be imported, with the problems found; "
@@ -99,6 +105,7 @@ class Command(BaseCommand):
                 preset=preset,
                 column_mapping=mapping,
                 progress=progress,
+                complete=options["complete"],
             )
         finally:
             bar.close()
@@ -110,6 +117,11 @@ class Command(BaseCommand):
             f"{job.households_created} new households; {job.rows_failed} rows refused, "
             f"{job.rows_warned} rows imported with a warning."
         )
+        if job.people_inactivated:
+            self.stdout.write(
+                f"{job.people_inactivated} people marked inactive (removed in the file"
+                + (", or no longer in it)." if job.complete else ").")
+            )
         if job.rows_left_out:
             reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(job.left_out.items()))
             self.stdout.write(f"Left out (not made into doors): {reasons}.")
