@@ -41,6 +41,12 @@ app.conf.beat_schedule = {
         "task": "conversations.followups.followups_digest_send",
         "schedule": 15 * 60.0,
     },
+    # A voter-file import whose worker died is failed with a clear message (and can be
+    # run again); one whose publish was lost is sent again.
+    "import-jobs-sweep": {
+        "task": "turf.tasks.import_jobs_sweep",
+        "schedule": 5 * 60.0,
+    },
     # Geocoding jobs whose publish was lost are sent again.
     "geocode-jobs-sweep": {
         "task": "turf.tasks.geocode_jobs_sweep",
