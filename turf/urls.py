@@ -1,6 +1,6 @@
 from django.urls import path
 
-from turf import import_views, views
+from turf import import_views, locate_views, views
 
 urlpatterns = [
     path("c/<slug:slug>/import/", import_views.import_upload, name="import_upload"),
@@ -34,6 +34,22 @@ urlpatterns = [
         name="assignment_reissue",
     ),
     path("c/<slug:slug>/map/", views.turf_map, name="turf_map"),
+    path(
+        "c/<slug:slug>/not-on-the-map/",
+        locate_views.households_unlocated,
+        name="households_unlocated",
+    ),
+    path(
+        "c/<slug:slug>/not-on-the-map/status.json",
+        locate_views.geocode_status,
+        name="geocode_status",
+    ),
+    path("c/<slug:slug>/not-on-the-map/locate/", locate_views.geocode_start, name="geocode_start"),
+    path(
+        "c/<slug:slug>/households/<int:pk>/locate/",
+        locate_views.household_locate_view,
+        name="household_locate",
+    ),
     path("c/<slug:slug>/map/turfs.geojson", views.turfs_geojson, name="turfs_geojson"),
     path(
         "c/<slug:slug>/map/households.geojson",
