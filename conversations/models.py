@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from canvass.models import Campaign, Volunteer
 from canvass.phones import PhoneNumberField
@@ -186,6 +187,15 @@ class Reminder(models.Model):
     commitment = models.ForeignKey(
         Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
     )
+    # A shift signup's confirmation or reminder (canvass/services/notify.py): the same
+    # outbox, quiet hours and opt-outs as a commitment's.
+    signup = models.ForeignKey(
+        "canvass.ShiftSignup",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+    )
     recipient_kind = models.CharField(
         max_length=10, choices=Recipient.choices, default=Recipient.PERSON
     )
@@ -279,6 +289,13 @@ class InboundSms(models.Model):
     commitment = models.ForeignKey(
         Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_sms"
     )
+    signup = models.ForeignKey(
+        "canvass.ShiftSignup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_sms",
+    )
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -299,7 +316,9 @@ PLACEHOLDERS = {
     "canvasser": "the first name of the volunteer who had the conversation",
     "person": "the person's full name (for the follow-up owner)",
     "contact": "the phone number or email they agreed to (for the follow-up owner)",
-    "link": "a link to the commitment (for the follow-up owner)",
+    "link": "a link to the commitment (for the follow-up owner); in a shift message, the "
+    "volunteer's own signup page (the public signup page once the shift is cancelled)",
+    "place": "a shift's staging location (shift messages)",
 }
 
 
@@ -358,6 +377,16 @@ class Step(models.TextChoices):
     REPLY_HELP = "reply_help", _("Reply to HELP")
     REPLY_YES = "reply_yes", _("Reply to YES")
     REPLY_NO = "reply_no", _("Reply to NO")
+    # A volunteer's shift signup (canvass/services/notify.py; docs/shifts.md).
+    SHIFT_CONFIRM = "shift_confirm", _("Shift: signed up, at once")
+    SHIFT_WAITLIST = "shift_waitlist", _("Shift: on the waitlist, at once")
+    SHIFT_PROMOTED = "shift_promoted", _("Shift: a spot opened, at once")
+    SHIFT_DAY_BEFORE = "shift_day_before", _("Shift: the day before, 11:00")
+    SHIFT_MORNING = "shift_morning", _("Shift: the morning of, 08:00 (email)")
+    SHIFT_SOON = "shift_soon", _("Shift: 30 minutes before (text)")
+    SHIFT_THANKS = "shift_thanks", _("Shift: thank-you, an hour after the end")
+    SHIFT_MOVED = "shift_moved", _("Shift: its time or place changed")
+    SHIFT_CANCELLED = "shift_cancelled", _("Shift: cancelled by the organizers")
 
 
 STOP_LINE = " Reply STOP to opt out."
@@ -446,6 +475,129 @@ DEFAULT_MESSAGE_TEMPLATES = {
         "Reach them at {contact}.\n\n{link}",
     ),
 }
+
+
+# A volunteer's shift messages. Marked for translation: the default wording goes out in
+# the volunteer's language (a campaign's own template is used as written).
+SHIFT_MESSAGE_TEMPLATES = {
+    (Step.SHIFT_CONFIRM, Channel.SMS): (
+        "",
+        gettext_noop(
+            "Hi {first_name}, you're signed up with {sender}: {what}, {when}, at {place}. "
+            "See, change or cancel: {link} Reply STOP to opt out."
+        ),
+    ),
+    (Step.SHIFT_CONFIRM, Channel.EMAIL): (
+        gettext_noop("You're signed up: {what}, {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\nThanks for signing up with {sender}: {what}, {when}.\n"
+            "Where: {place}\n\nSee, change or cancel your signup: {link}\n\n{sender}"
+        ),
+    ),
+    (Step.SHIFT_WAITLIST, Channel.SMS): (
+        "",
+        gettext_noop(
+            "Hi {first_name}, {what} with {sender} ({when}) is full, so you're on the "
+            "waitlist. We'll tell you when a spot opens: {link} Reply STOP to opt out."
+        ),
+    ),
+    (Step.SHIFT_WAITLIST, Channel.EMAIL): (
+        gettext_noop("On the waitlist: {what}, {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\n{what} with {sender} ({when}) is full, so you're on the "
+            "waitlist, first come first served. We'll tell you as soon as a spot opens.\n\n"
+            "Your signup: {link}\n\n{sender}"
+        ),
+    ),
+    (Step.SHIFT_PROMOTED, Channel.SMS): (
+        "",
+        gettext_noop(
+            "Hi {first_name}, a spot opened: you're on {what} with {sender}, {when}, at "
+            "{place}. Reply YES to confirm or NO if you can't make it. {link} "
+            "Reply STOP to opt out."
+        ),
+    ),
+    (Step.SHIFT_PROMOTED, Channel.EMAIL): (
+        gettext_noop("A spot opened: {what}, {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\nA spot opened and it's yours: {what} with {sender}, "
+            "{when}.\nWhere: {place}\n\nConfirm, change or cancel: {link}\n\n{sender}"
+        ),
+    ),
+    (Step.SHIFT_DAY_BEFORE, Channel.SMS): (
+        "",
+        gettext_noop(
+            "Hi {first_name}, it's {sender}: {what} is tomorrow, {when}, at {place}. "
+            "Reply YES to confirm or NO if you can't make it. {link} Reply STOP to opt out."
+        ),
+    ),
+    (Step.SHIFT_DAY_BEFORE, Channel.EMAIL): (
+        gettext_noop("Tomorrow: {what}, {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\n{what} with {sender} is tomorrow, {when}.\n"
+            "Where: {place}\n\nCan you still make it? Confirm or cancel here: {link}\n\n"
+            "{sender}"
+        ),
+    ),
+    (Step.SHIFT_MORNING, Channel.EMAIL): (
+        gettext_noop("Today: {what}, {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\nSee you today: {what} with {sender}, {when}.\n"
+            "Where: {place}\n\nYour signup: {link}\n\n{sender}"
+        ),
+    ),
+    (Step.SHIFT_SOON, Channel.SMS): (
+        "",
+        gettext_noop(
+            "{sender}: {what} starts in 30 minutes. Meet at {place}. {link} Reply STOP to opt out."
+        ),
+    ),
+    (Step.SHIFT_THANKS, Channel.SMS): (
+        "",
+        gettext_noop(
+            "Thank you for coming out with {sender} today, {first_name}! Two questions if you "
+            "have a minute: how did it go, and would you come again? Just reply. "
+            "Reply STOP to opt out."
+        ),
+    ),
+    (Step.SHIFT_THANKS, Channel.EMAIL): (
+        gettext_noop("Thank you for {what}"),
+        gettext_noop(
+            "Hi {first_name},\n\nThank you for coming out with {sender} today. Two "
+            "questions, if you have a minute: how did it go, and would you come again? "
+            "Just reply to this email.\n\n{sender}"
+        ),
+    ),
+    (Step.SHIFT_MOVED, Channel.SMS): (
+        "",
+        gettext_noop(
+            "Hi {first_name}, a change from {sender}: {what} is now {when}, at {place}. "
+            "Reply YES if you can still make it or NO to cancel. {link} Reply STOP to opt out."
+        ),
+    ),
+    (Step.SHIFT_MOVED, Channel.EMAIL): (
+        gettext_noop("A change: {what} is now {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\nA change from {sender}: {what} is now {when}.\n"
+            "Where: {place}\n\nStill coming? Confirm or cancel here: {link}\n\n{sender}"
+        ),
+    ),
+    (Step.SHIFT_CANCELLED, Channel.SMS): (
+        "",
+        gettext_noop(
+            "Hi {first_name}, sorry: {sender} had to cancel {what} ({when}). Pick another "
+            "shift: {link} Reply STOP to opt out."
+        ),
+    ),
+    (Step.SHIFT_CANCELLED, Channel.EMAIL): (
+        gettext_noop("Cancelled: {what}, {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\nSorry: {sender} had to cancel {what} ({when}), so your "
+            "signup is off. We'd love to see you at another shift: {link}\n\n{sender}"
+        ),
+    ),
+}
+DEFAULT_MESSAGE_TEMPLATES.update(SHIFT_MESSAGE_TEMPLATES)
 
 
 class MessageTemplate(models.Model):
@@ -546,3 +698,38 @@ class FollowUpEvent(models.Model):
     def __str__(self):
         who = self.by or "someone since removed"
         return f"{self.get_outcome_display()} by {who} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class HeldVisit(models.Model):
+    """A visit the server would not take, sent from the phone as it is for an organizer
+    to review: refused (invalid), a different visit under the same client_id (conflict),
+    or one the server kept failing on. Nothing of it is applied to people or turf until
+    an organizer records it; the phone can then let it go and the volunteer can finish.
+    """
+
+    class Problem(models.TextChoices):
+        INVALID = "invalid", _("Refused by the server")
+        CONFLICT = "conflict", _("A different visit has its id")
+        SERVER = "server", _("The server kept failing on it")
+        ENDED = "ended", _("Its link ended before it was delivered")
+
+    client_id = models.UUIDField(unique=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="held_visits")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.SET_NULL, null=True, related_name="held_visits"
+    )
+    payload = models.JSONField(help_text="The visit exactly as the phone holds it.")
+    problem = models.CharField(max_length=20, choices=Problem.choices)
+    detail = models.TextField(blank=True, help_text="What the server said, as the phone saw it.")
+    received_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        indexes = [models.Index(fields=["campaign", "resolved_at"])]
+
+    def __str__(self):
+        return f"Held visit {self.client_id} ({self.get_problem_display()})"

@@ -213,6 +213,8 @@ def shift_update(*, shift, turfs=None, changed_by=None, now=None, **fields):
     values.update(_shift_values({**values, **fields}))
     shift_check(campaign=shift.campaign, values=values, now=now, shift=shift)
     moved = values["starts_at"] != shift.starts_at or values["ends_at"] != shift.ends_at
+    # A new time or a new staging location is what a reminder says: everyone is told.
+    told = moved or values["place"] != shift.place
     for name, value in values.items():
         setattr(shift, name, value)
     shift.save()
@@ -225,12 +227,13 @@ def shift_update(*, shift, turfs=None, changed_by=None, now=None, **fields):
                 shift.ends_at + LINK_GRACE, assignment.created_at + MAX_LINK_LIFE
             )
             assignment.save(update_fields=["expires_at"])
+    if told:
         expected = list(shift.signups.filter(status__in=EXPECTED).select_related("volunteer"))
         ShiftSignup.objects.filter(pk__in=[s.pk for s in expected]).update(
             plan_version=models.F("plan_version") + 1
         )
         for signup in expected:
-            notify.signup_notify(signup=signup, event=SignupEvent.SHIFT_MOVED)
+            notify.signup_notify(signup=signup, event=SignupEvent.SHIFT_MOVED, now=now)
     waitlist_promote(shift, now=now)
     return shift
 
@@ -254,7 +257,7 @@ def shift_cancel(*, shift, cancelled_by=None, now=None):
     for signup in expected:
         signup.status, signup.cancelled_at = Status.CANCELLED, now
         signup.save(update_fields=["status", "cancelled_at", "updated_at"])
-        notify.signup_notify(signup=signup, event=SignupEvent.SHIFT_CANCELLED)
+        notify.signup_notify(signup=signup, event=SignupEvent.SHIFT_CANCELLED, now=now)
     for assignment in Assignment.objects.live(now).filter(shift=shift):
         assignment_revoke(assignment=assignment, revoked_by=cancelled_by)
     AuditEvent.objects.create(

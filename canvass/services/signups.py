@@ -64,7 +64,7 @@ def waitlist_promote(shift, *, now):
         signup.status, signup.promoted_at = Status.SIGNED_UP, now
         signup.plan_version += 1
         signup.save(update_fields=["status", "promoted_at", "plan_version", "updated_at"])
-        notify.signup_notify(signup=signup, event=SignupEvent.PROMOTED)
+        notify.signup_notify(signup=signup, event=SignupEvent.PROMOTED, now=now)
     return promoted
 
 
@@ -152,6 +152,7 @@ def signup_create(
     notify.signup_notify(
         signup=signup,
         event=SignupEvent.WAITLISTED if status == Status.WAITLISTED else SignupEvent.SIGNED_UP,
+        now=now,
     )
     # An organizer may waitlist someone by hand while spots are free: the line moves at once.
     waitlist_promote(shift, now=now)
@@ -228,7 +229,7 @@ def _cancel(shift, signup, *, now, event):
         raise ValidationError(_("They are already checked in. Undo the check-in first."))
     signup.status, signup.cancelled_at = Status.CANCELLED, now
     signup.save(update_fields=["status", "cancelled_at", "updated_at"])
-    notify.signup_notify(signup=signup, event=event)
+    notify.signup_notify(signup=signup, event=event, now=now)
     waitlist_promote(shift, now=now)
 
 
@@ -292,6 +293,7 @@ def signup_rejoin(*, signup, now=None):
         event=SignupEvent.WAITLISTED
         if signup.status == Status.WAITLISTED
         else SignupEvent.SIGNED_UP,
+        now=now,
     )
     return True
 
@@ -325,11 +327,13 @@ def signup_preferences_set(*, signup, remind_by_sms, remind_by_email, language=N
         volunteer=signup.volunteer, remind_by_sms=remind_by_sms, remind_by_email=remind_by_email
     )
     signup.remind_by_sms, signup.remind_by_email = remind_by_sms, remind_by_email
-    signup.save(update_fields=["remind_by_sms", "remind_by_email", "updated_at"])
+    # The reminders are rewritten (other channels, another language): a new plan.
+    signup.plan_version += 1
+    signup.save(update_fields=["remind_by_sms", "remind_by_email", "plan_version", "updated_at"])
     if language in dict(settings.LANGUAGES) and language != signup.volunteer.language:
         signup.volunteer.language = language
         signup.volunteer.save(update_fields=["language"])
-    notify.signup_notify(signup=signup, event=SignupEvent.CHANGED)
+    notify.signup_notify(signup=signup, event=SignupEvent.CHANGED, now=now)
     return signup
 
 

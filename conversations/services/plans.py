@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from canvass.phones import phone_normalize
 from conversations.models import (
@@ -201,6 +202,9 @@ def message_render(*, campaign, kind, step, channel, values):
         subject, body = template.subject, template.body
     else:
         subject, body = DEFAULT_MESSAGE_TEMPLATES[(step, channel)]
+        # Default wording marked for translation (shift messages) goes out in the active
+        # language; gettext("") would be the catalogue's header.
+        subject, body = (gettext(subject) if subject else ""), gettext(body)
     return template_render(subject, values), template_render(body, values)
 
 

@@ -30,7 +30,7 @@ def told(monkeypatch):
     monkeypatch.setattr(
         notify,
         "signup_notify",
-        lambda *, signup, event: events.append((signup.volunteer.first_name, event)),
+        lambda *, signup, event, now=None: events.append((signup.volunteer.first_name, event)),
     )
     return events
 
