@@ -1,6 +1,6 @@
 from django.urls import path
 
-from turf import import_views, locate_views, views
+from turf import assign_views, import_views, locate_views, views
 
 urlpatterns = [
     path("c/<slug:slug>/import/", import_views.import_upload, name="import_upload"),
@@ -22,15 +22,25 @@ urlpatterns = [
     path("c/<slug:slug>/turfs/<int:turf_id>/", views.turf_detail, name="turf_detail"),
     path("c/<slug:slug>/turfs/<int:turf_id>/status/", views.turf_status, name="turf_status"),
     path("c/<slug:slug>/turfs/<int:turf_id>/walk-sheet/", views.walk_sheet, name="walk_sheet"),
-    path("c/<slug:slug>/assign/", views.assign, name="assign"),
+    path("c/<slug:slug>/assign/", assign_views.assign, name="assign"),
+    path(
+        "c/<slug:slug>/assignments/<int:pk>/link/",
+        assign_views.assignment_link_view,
+        name="assignment_link",
+    ),
+    path(
+        "c/<slug:slug>/assignments/<int:pk>/send/",
+        assign_views.assignment_link_send_view,
+        name="assignment_link_send",
+    ),
     path(
         "c/<slug:slug>/assignments/<int:pk>/revoke/",
-        views.assignment_revoke_view,
+        assign_views.assignment_revoke_view,
         name="assignment_revoke",
     ),
     path(
         "c/<slug:slug>/assignments/<int:pk>/new-link/",
-        views.assignment_reissue_view,
+        assign_views.assignment_reissue_view,
         name="assignment_reissue",
     ),
     path("c/<slug:slug>/map/", views.turf_map, name="turf_map"),
