@@ -1,6 +1,6 @@
 from django.urls import path
 
-from turf import assign_views, import_views, locate_views, views
+from turf import assign_views, import_views, locate_views, paper_views, views
 
 urlpatterns = [
     path("c/<slug:slug>/import/", import_views.import_upload, name="import_upload"),
@@ -22,6 +22,16 @@ urlpatterns = [
     path("c/<slug:slug>/turfs/<int:turf_id>/", views.turf_detail, name="turf_detail"),
     path("c/<slug:slug>/turfs/<int:turf_id>/status/", views.turf_status, name="turf_status"),
     path("c/<slug:slug>/turfs/<int:turf_id>/walk-sheet/", views.walk_sheet, name="walk_sheet"),
+    path(
+        "c/<slug:slug>/turfs/<int:turf_id>/walk-sheets.pdf",
+        paper_views.turf_sheets_pdf,
+        name="turf_sheets_pdf",
+    ),
+    path(
+        "c/<slug:slug>/shifts/<int:shift_id>/walk-sheets.pdf",
+        paper_views.shift_sheets_pdf,
+        name="shift_sheets_pdf",
+    ),
     path("c/<slug:slug>/assign/", assign_views.assign, name="assign"),
     path(
         "c/<slug:slug>/assignments/<int:pk>/link/",
