@@ -9,6 +9,7 @@ walk order, which is the order the paper results page asks for them back.
 
 import io
 import math
+import uuid
 
 import segno
 from django.template.loader import render_to_string
@@ -198,3 +199,161 @@ def packet_filename(*, shift=None, turf: Turf | None = None):
 
     name = slugify(turf.name if turf is not None else str(shift)) or "walk-sheets"
     return f"walk-sheets-{name}.pdf"
+
+
+# --- Typing a sheet back in --------------------------------------------------------
+
+
+class PaperInvalid(Exception):
+    """Nothing of the sheet was written. `errors` maps a door's sheet number to why."""
+
+    def __init__(self, errors):
+        super().__init__("Some doors of the sheet need fixing; nothing was saved.")
+        self.errors = errors
+
+
+def paper_client_id(*, assignment, household, walk):
+    """The visit id for one door of one walk of a sheet: the same every time it is typed,
+    so a sheet submitted twice records each door once."""
+    return uuid.uuid5(PAPER_NAMESPACE, f"{assignment.pk}:{household.pk}:{walk}")
+
+
+PAPER_NAMESPACE = uuid.UUID("6f1c2b9e-3d4a-5b6c-8d7e-9f0a1b2c3d4e")
+
+
+def _paper_row(row, *, campaign):
+    """(outcome, story note or None, commitment kinds) for one typed row; ValueError says why."""
+    code = (row.get("result") or "").strip().upper()
+    if code not in RESULT_CODES:
+        known = ", ".join(RESULT_CODES)
+        raise ValueError(f"“{code}” is not a result code (use one of {known}).")
+    outcome = RESULT_CODES[code]
+    ratings = {}
+    for field, label in (("before", "rating before"), ("after", "rating after")):
+        text = (row.get(field) or "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or not 0 <= int(text) <= 10:
+            raise ValueError(f"The {label} must be a number from 0 to 10, not “{text}”.")
+        ratings[f"rating_{field}"] = int(text)
+    digits = (row.get("commitments") or "").replace(" ", "").replace(",", "")
+    codes = dict((digit, kind) for digit, kind, _ in commitment_codes(campaign))
+    kinds = []
+    for digit in digits:
+        if digit not in codes:
+            raise ValueError(f"“{digit}” is not a commitment number on the sheet.")
+        if codes[digit] not in kinds:
+            kinds.append(codes[digit])
+    if outcome != OUTCOME.CONVERSATION and (ratings or kinds):
+        raise ValueError("Ratings and commitments go with a conversation (C) only.")
+    return outcome, (ratings or None), kinds
+
+
+def paper_results_record(*, assignment, rows, walked_at, entered_by, walk=1, volunteer=None):
+    """Record a typed-in walk sheet as visits, through the phone's visit path. Returns
+    (recorded, already): doors written now, and doors this sheet had already recorded.
+
+    `rows` maps a door's sheet number (1 = the first door of the walk list) to what was
+    written: {"result": letter, "before": digits, "after": digits, "commitments": digits};
+    a row with no result is a door not written on. Each door's visit gets an id made from
+    the assignment, the door and `walk` (the first, second… time the sheet was walked),
+    so typing the same sheet again records nothing twice; a door already entered with
+    something else is refused rather than overwritten. Every visit is marked from paper
+    with who typed it. All or nothing: any bad row raises PaperInvalid and writes nothing.
+    """
+    from django.db import transaction
+
+    from conversations.services.visits import VisitConflict, VisitInvalid, visit_record
+
+    campaign = assignment.turf.campaign
+    stops = list(
+        TurfStop.objects.filter(turf=assignment.turf)
+        .select_related("household")
+        .prefetch_related("household__people")
+        .order_by("position")
+    )
+    errors, parsed = {}, []
+    for number, row in sorted(rows.items()):
+        if not (row.get("result") or "").strip():
+            if any((row.get(f) or "").strip() for f in ("before", "after", "commitments")):
+                errors[number] = "Write the result code first."
+            continue
+        if not 1 <= number <= len(stops):
+            errors[number] = f"The sheet has doors 1 to {len(stops)}."
+            continue
+        try:
+            parsed.append(
+                (number, stops[number - 1].household, *_paper_row(row, campaign=campaign))
+            )
+        except ValueError as error:
+            errors[number] = str(error)
+    if errors:
+        raise PaperInvalid(errors)
+    if not parsed:
+        raise PaperInvalid({0: "Nothing was typed in: write at least one door's result."})
+
+    recorded = already = 0
+    with transaction.atomic():
+        for number, household, outcome, story_note, kinds in parsed:
+            people = list(household.people.all())
+            person = people[0] if len(people) == 1 else None
+            commitments = [
+                {
+                    "kind": kind,
+                    "what": f"{_kind_label(campaign, kind)} (from a paper walk sheet)",
+                    "owner": entered_by,
+                }
+                for kind in kinds
+            ]
+            try:
+                visit, created = visit_record(
+                    assignment=assignment,
+                    client_id=paper_client_id(
+                        assignment=assignment, household=household, walk=walk
+                    ),
+                    happened_at=walked_at,
+                    outcome=outcome,
+                    household=household,
+                    person=person,
+                    note="From a paper walk sheet.",
+                    story_note=story_note,
+                    commitments=commitments,
+                    volunteer=volunteer,
+                )
+            except VisitConflict:
+                errors[number] = (
+                    f"Door {number} was already typed in for walk {walk} with something "
+                    "else. Visits are never overwritten: if it was another knock, enter it "
+                    "as the next walk."
+                )
+                continue
+            except VisitInvalid as invalid:
+                errors[number] = "; ".join(_flatten(invalid.errors))
+                continue
+            if created:
+                type(visit).objects.filter(pk=visit.pk).update(
+                    from_paper=True, entered_by=entered_by
+                )
+                recorded += 1
+            else:
+                already += 1
+        if errors:
+            raise PaperInvalid(errors)  # rolls back every door of the sheet
+    return recorded, already
+
+
+def _kind_label(campaign, code):
+    return next(
+        (k.get("label") or code for k in campaign.commitment_kinds if k["code"] == code), code
+    )
+
+
+def _flatten(errors):
+    if isinstance(errors, dict):
+        for value in errors.values():
+            yield from _flatten(value)
+    elif isinstance(errors, list):
+        for value in errors:
+            yield from _flatten(value)
+    elif errors:
+        yield str(errors)

@@ -32,6 +32,11 @@ urlpatterns = [
         paper_views.shift_sheets_pdf,
         name="shift_sheets_pdf",
     ),
+    path(
+        "c/<slug:slug>/assignments/<int:pk>/paper/",
+        paper_views.paper_entry,
+        name="paper_entry",
+    ),
     path("c/<slug:slug>/assign/", assign_views.assign, name="assign"),
     path(
         "c/<slug:slug>/assignments/<int:pk>/link/",
