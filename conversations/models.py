@@ -57,6 +57,16 @@ class Visit(models.Model):
     # SHA-256 of the item as the phone sent it (canonical form): a resend with the same
     # client_id is answered with this row only when the content matches.
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Typed in from a paper walk sheet, and by whom; a phone's visits leave both empty.
+    from_paper = models.BooleanField(default=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who typed it in from paper.",
+    )
 
     class Meta:
         ordering = ["-happened_at"]
