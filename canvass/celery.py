@@ -43,6 +43,11 @@ app.conf.beat_schedule = {
         "task": "turf.tasks.geocode_jobs_sweep",
         "schedule": 5 * 60.0,
     },
+    # Export jobs whose publish was lost are sent again; a dead worker's job fails loudly.
+    "export-jobs-sweep": {
+        "task": "exports.tasks.export_jobs_sweep",
+        "schedule": 5 * 60.0,
+    },
     # An hour after a shift ends, signups never checked in become no-shows.
     "shifts-no-show-sweep": {
         "task": "canvass.tasks.shifts_no_show_sweep",

@@ -269,7 +269,7 @@ def _staff_ensure(*, campaign, created):
                 first_name=first,
                 last_name=last,
                 email=email,
-                is_staff=True,
+                is_staff=superuser,
                 is_superuser=superuser,
             )
             user.set_password(DEMO_PASSWORD)

@@ -35,18 +35,25 @@ def env_list(name, default=""):
 # and insists on a real SECRET_KEY; each can still be overridden one by one.
 PRODUCTION = env_bool("PRODUCTION", False)
 DEBUG = env_bool("DEBUG", False)
+# Published with the code and used by the demo: it signs nothing in production.
+DEVELOPMENT_SECRET_KEY = "porchlight-insecure-development-key-change-me"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when PRODUCTION=1.")
     # Only ever used for local development and tests.
-    SECRET_KEY = "porchlight-insecure-development-key-change-me"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+if PRODUCTION and SECRET_KEY.strip() == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key published with Porchlight: anyone could forge "
+        "its links and sessions. Set a long random SECRET_KEY when PRODUCTION=1."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "canvass.admin_site.PorchlightAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,14 +63,20 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "canvass",
     "turf",
     "conversations",
+    "exports",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their long caching; every page and API answer
+    # (they carry people's names, addresses and stories) is marked no-store.
+    "canvass.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,6 +159,10 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 
+# --- Exports ------------------------------------------------------------------
+# Up to this many rows an export is written in the request; more go to a Celery worker.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
+
 # --- Map ----------------------------------------------------------------------
 # Leaflet is served by the app from the django-leaflet package's static files.
 # The package is not an installed app: its admin module needs GeoDjango (GDAL),
@@ -190,9 +207,45 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+
+def _tiles_source(url):
+    """The map tile server's origin for img-src ("{s}." subdomains become "*.")."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return []
+    parts = urlsplit(url.replace("{s}.", "subdomain-wildcard."))
+    host = parts.netloc.replace("subdomain-wildcard.", "*.")
+    return [f"{parts.scheme}://{host}"] if parts.scheme and host else []
+
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere, every script
+# from this server. docs/security.md explains each source.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_tiles_source(MAP_TILES_URL)],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- Mail and SMS -----------------------------------------------------------
 OUTBOX_DIR = Path(os.environ.get("OUTBOX_DIR", BASE_DIR / "var" / "outbox"))
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "canvass.messaging.ConsoleAndFileEmailBackend")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "canvass.messaging.ConsoleAndFileEmailBackend",
+)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -203,10 +256,32 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Porchlight <porchligh
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # "console" (console and file, for development), "file" (file only, for tests)
 # or "twilio" (Twilio's HTTP API, with the TWILIO_* settings below).
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "twilio" if PRODUCTION else "console")
+# Mail and texts that would never reach anyone: refused in production, where a reminder
+# written to a log file is a reminder silently lost (and a phone number left on disk).
+DEVELOPMENT_EMAIL_BACKENDS = {
+    "canvass.messaging.ConsoleAndFileEmailBackend",
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+DEVELOPMENT_SMS_BACKENDS = {"console", "file"}
+if PRODUCTION and EMAIL_BACKEND in DEVELOPMENT_EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={EMAIL_BACKEND} only writes mail to the console or a file. With "
+        "PRODUCTION=1 use django.core.mail.backends.smtp.EmailBackend and the EMAIL_* settings."
+    )
+if PRODUCTION and SMS_BACKEND in DEVELOPMENT_SMS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND={SMS_BACKEND} only writes texts to the console or a file. With "
+        "PRODUCTION=1 use SMS_BACKEND=twilio and the TWILIO_* settings."
+    )
 SMS_FROM_NUMBER = os.environ.get("SMS_FROM_NUMBER", "")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+# Seconds for a whole provider call (connect, send, the complete answer), not per read.
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 15)
 
 # --- Celery -----------------------------------------------------------------

@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -15,6 +16,14 @@ urlpatterns = [
     path("", include("turf.urls")),
     path("", include("conversations.urls")),
     path("", include("canvass.shift_urls")),
+    path("", include("exports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+    # ReDoc styles itself with inline <style> and parses in a blob: worker; scripts stay 'self'.
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="schema")
+        ),
+        name="api-docs",
+    ),
 ]

@@ -72,10 +72,10 @@ STRINGS = {
     "earlier": _("Earlier visits"),
     "waiting_mark": _("waiting to sync"),
     "needs_fix": _("Needs fixing"),
-    "conflict": _("Kept for your organizer"),
+    "conflict": _("Already saved differently"),
     "conflict_hint": _(
-        "The server already has a different version of this visit. It stays on this phone "
-        "for your organizer to sort out."
+        "The server already has a different version of this visit. Save this one as a new "
+        "visit, or send it to your organizer as it is."
     ),
     "fix": _("Fix"),
     "who": _("Who did you talk with?"),
@@ -123,6 +123,26 @@ STRINGS = {
     "fix_below": _("Something needs fixing below. Nothing is lost: it is all on this phone."),
     "lang_needs_signal": _("Changing the language needs a connection."),
     "no_people": _("No one listed"),
+    "too_long": _("At most {max} characters here; this has {n}. Shorten it to save."),
+    "too_many_themes": _("Pick at most {max} themes."),
+    "too_many_commitments": _(
+        "At most {max} commitments per visit: keep the ones they chose most clearly."
+    ),
+    "bad_year": _("Give a date from {from} to {to}."),
+    "too_big": _("This visit is too large to send. Shorten the longest text."),
+    "server_trouble": _("Not yet accepted"),
+    "server_said": _(
+        "The server had a problem with this visit ({reason}). It keeps trying; "
+        "your other visits are not held back."
+    ),
+    "door": _("Door"),
+    "away": _("Away from the walk list"),
+    "choose_door": _("Choose the door"),
+    "hand_over": _("Send to organizer"),
+    "handed_over": _("Sent to your organizer as it is. It is no longer on this phone."),
+    "hand_over_failed": _("Could not reach the server: it stays on this phone. Try again."),
+    "record_new": _("Save as a new visit"),
+    "outcome": _("Outcome"),
     # The ladder (static/door/shifts.js).
     "shift_pick": _("Which shift? They are signed up when this syncs."),
     "shift_later": _("Not yet: follow up about a shift"),

@@ -707,3 +707,38 @@ class FollowUpEvent(models.Model):
     def __str__(self):
         who = self.by or "someone since removed"
         return f"{self.get_outcome_display()} by {who} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class HeldVisit(models.Model):
+    """A visit the server would not take, sent from the phone as it is for an organizer
+    to review: refused (invalid), a different visit under the same client_id (conflict),
+    or one the server kept failing on. Nothing of it is applied to people or turf until
+    an organizer records it; the phone can then let it go and the volunteer can finish.
+    """
+
+    class Problem(models.TextChoices):
+        INVALID = "invalid", _("Refused by the server")
+        CONFLICT = "conflict", _("A different visit has its id")
+        SERVER = "server", _("The server kept failing on it")
+        ENDED = "ended", _("Its link ended before it was delivered")
+
+    client_id = models.UUIDField(unique=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="held_visits")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.SET_NULL, null=True, related_name="held_visits"
+    )
+    payload = models.JSONField(help_text="The visit exactly as the phone holds it.")
+    problem = models.CharField(max_length=20, choices=Problem.choices)
+    detail = models.TextField(blank=True, help_text="What the server said, as the phone saw it.")
+    received_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        indexes = [models.Index(fields=["campaign", "resolved_at"])]
+
+    def __str__(self):
+        return f"Held visit {self.client_id} ({self.get_problem_display()})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import api, door_views, webhooks
+from conversations import api, door_views, held_views, message_views, webhooks
 from conversations import views as followup_views
 
 urlpatterns = [
@@ -11,10 +11,33 @@ urlpatterns = [
     path("a/<str:token>/", door_views.assignment_open, name="assignment_open"),
     path("api/a/<str:token>/bundle", api.BundleView.as_view(), name="sync_bundle"),
     path("api/a/<str:token>/visits", api.VisitBatchView.as_view(), name="sync_visits"),
+    path("api/a/<str:token>/held", api.HeldVisitView.as_view(), name="sync_held"),
     path("a/<str:token>/manifest.webmanifest", door_views.manifest, name="door_manifest"),
     path("follow-ups/", followup_views.followups_mine, name="followups_mine"),
     path("follow-ups/<int:pk>/", followup_views.followup_mark, name="followup_mark"),
     path("c/<slug:slug>/follow-ups/", followup_views.followups_campaign, name="followups_campaign"),
     path("c/<slug:slug>/follow-through/", followup_views.followthrough, name="followthrough"),
+    path("c/<slug:slug>/held-visits/", held_views.held_visits, name="held_visits"),
+    path(
+        "c/<slug:slug>/held-visits/<int:pk>/done",
+        held_views.held_visit_done,
+        name="held_visit_done",
+    ),
+    path("c/<slug:slug>/messages/", message_views.message_templates, name="message_templates"),
+    path(
+        "c/<slug:slug>/messages/new/",
+        message_views.message_template_edit,
+        name="message_template_new",
+    ),
+    path(
+        "c/<slug:slug>/messages/<int:pk>/",
+        message_views.message_template_edit,
+        name="message_template_edit",
+    ),
+    path(
+        "c/<slug:slug>/messages/<int:pk>/delete/",
+        message_views.message_template_delete,
+        name="message_template_delete",
+    ),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]

@@ -36,9 +36,32 @@ TIMEOUT_MS = 15_000
 _running = {}
 
 
+def _wait_without_eval():
+    """Pages run under a Content-Security-Policy without 'unsafe-eval', and Playwright
+    polls a wait_for_function *expression* string with eval, which that policy refuses
+    (a function it does not). Every expression is passed on as an arrow function, so the
+    tests keep the policy the app really sends."""
+    from playwright.sync_api import Page
+
+    original = Page.wait_for_function
+    if getattr(original, "_without_eval", False):
+        return
+
+    def wait_for_function(self, expression, *args, **kwargs):
+        text = expression.strip()
+        if not text.startswith(("(", "function", "async")) and "=>" not in text.split("(")[0]:
+            expression = f"() => ({text})"
+        return original(self, expression, *args, **kwargs)
+
+    wait_for_function._without_eval = True
+    Page.wait_for_function = wait_for_function
+
+
 def _shared_chromium():
     if "chromium" not in _running:
         from playwright.sync_api import sync_playwright
+
+        _wait_without_eval()
 
         playwright = sync_playwright().start()
         _running["playwright"] = playwright

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from canvass.access import campaign_for_user
 from canvass.celery import enqueue_on_commit
 from canvass.models import AuditEvent
+from canvass.spreadsheets import row_safe
 from turf import tasks
 from turf.imports import (
     FIELDS,
@@ -175,12 +176,13 @@ def _status(campaign, job):
         "rows_done": job.rows_done,
         "rows_imported": job.rows_imported,
         "rows_failed": job.rows_failed,
+        "rows_warned": job.rows_warned,
         "people_created": job.people_created,
         "people_updated": job.people_updated,
         "households_created": job.households_created,
         "error": job.error,
         "report_url": (
-            reverse("import_report", args=[campaign.slug, job.pk]) if job.rows_failed else ""
+            reverse("import_report", args=[campaign.slug, job.pk]) if job.error_report else ""
         ),
     }
 
@@ -213,7 +215,7 @@ class _Echo:
 @login_required
 @require_GET
 def import_report(request, slug, job_id):
-    """The bad rows of an import as CSV: row, column, reason, value."""
+    """The import's report as CSV: refused rows, then values left out, each with its column."""
     campaign = campaign_for_user(request.user, slug)
     job = _job_for(campaign, job_id)
     AuditEvent.objects.create(
@@ -225,7 +227,8 @@ def import_report(request, slug, job_id):
     )
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in error_report_rows(job)), content_type="text/csv"
+        (writer.writerow(row_safe(row)) for row in error_report_rows(job)),
+        content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-bad-rows.csv"'
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
     return response

@@ -228,6 +228,8 @@ class ImportJob(models.Model):
     rows_done = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
+    # Imported rows with a value left out (a bad phone, email or date): a warning each.
+    rows_warned = models.PositiveIntegerField(default=0)
     people_created = models.PositiveIntegerField(default=0)
     people_updated = models.PositiveIntegerField(default=0)
     households_created = models.PositiveIntegerField(default=0)

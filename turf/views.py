@@ -182,7 +182,11 @@ def turf_list(request, slug):
     form = TurfFilterForm(request.GET or None, campaign=campaign)
     turfs = (
         Turf.objects.filter(campaign=campaign)
-        .annotate(doors=Count("stops"))
+        .annotate(
+            doors=Count("stops"),
+            # Doors with no map location: a turf of only those is walked by street.
+            unlocated=Count("stops", filter=Q(stops__household__lat__isnull=True)),
+        )
         .prefetch_related(_with_assignments())
         .order_by("name")
     )
@@ -354,6 +358,28 @@ class ManualCutForm(forms.Form):
         return households.filter(stops__isnull=True)
 
 
+def _plural(n, one, many):
+    return f"{n} {one if n == 1 else many}"
+
+
+def _cut_message(turfs):
+    """What a cut made, saying which turfs go by street because their doors are not located."""
+    by_street = sum(1 for t in turfs if getattr(t, "cut_by", "") == "street")
+    made = f"Cut {_plural(len(turfs), 'turf', 'turfs')}."
+    if not by_street:
+        return made
+    if by_street == len(turfs):
+        return (
+            f"{made} None of these households is on the map yet, so every turf is cut and "
+            "walked by street and house number."
+        )
+    return (
+        f"{made} {_plural(len(turfs) - by_street, 'turf is', 'turfs are')} cut on the map; "
+        f"{_plural(by_street, 'turf holds', 'turfs hold')} the households not on the map yet, "
+        "cut and walked by street and house number (marked “by street” in the list)."
+    )
+
+
 @login_required
 def turf_cut_view(request, slug):
     campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
@@ -389,10 +415,7 @@ def turf_cut_view(request, slug):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(
-                    request,
-                    f"Cut {len(turfs)} turf{'s' if len(turfs) != 1 else ''}.",
-                )
+                messages.success(request, _cut_message(turfs))
                 return redirect(reverse("turf_list", args=[campaign.slug]) + "?status=open")
     streets = (
         Household.objects.filter(campaign=campaign)

@@ -20,7 +20,7 @@ from conversations.services.delivery import (
     reminders_recover_stale,
     reminders_send,
 )
-from conversations.services.inbound import sms_inbound_handle, sms_keyword
+from conversations.services.inbound import sms_inbound_handle, sms_intent, sms_keyword
 from conversations.services.plans import (
     MAX_PERSON_MESSAGES,
     commitment_cancel,
@@ -65,6 +65,7 @@ __all__ = [
     "reminders_recover_stale",
     "reminders_send",
     "sms_inbound_handle",
+    "sms_intent",
     "sms_keyword",
     "visit_content_hash",
     "visit_record",

@@ -4,20 +4,20 @@ How a reminder is delivered once, or surfaced to a person, is in docs/reminders.
 """
 
 import logging
+import re
 import uuid
 import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from canvass.celery import enqueue_on_commit
-from canvass.messaging import SmsError, SmsOutcomeUnknown, sms_backend
+from canvass.messaging import NotSent, email_send, sms_backend
 from canvass.models import AuditEvent
 from canvass.phones import phone_timezones
 from conversations.models import (
@@ -132,6 +132,17 @@ def reminder_create(
     return reminder
 
 
+_PLAN_KEY = re.compile(r"^commitment:\d+:v(\d+):")
+
+
+def reminder_plan_version(reminder):
+    """The plan_version of the commitment's plan this row belongs to (from its idempotency
+    key, commitment:<id>:v<version>:<step>), or None for a row outside any plan (a reply,
+    a digest, a row written by hand)."""
+    match = _PLAN_KEY.match(reminder.idempotency_key or "")
+    return int(match.group(1)) if match else None
+
+
 def _setting_seconds(name, default):
     return timedelta(seconds=getattr(settings, name, default.total_seconds()))
 
@@ -155,6 +166,9 @@ def _suppression_reason(reminder, now, *, opted_out):
         return ""
     if commitment.status != Commitment.Status.OPEN:
         return f"Commitment {commitment.get_status_display().lower()}."
+    version = reminder_plan_version(reminder)
+    if version is not None and version != commitment.plan_version:
+        return "The commitment changed: a newer plan replaces this message."
     if not to_person:
         return ""
     if commitment.when and reminder.send_at < commitment.when <= now:
@@ -194,7 +208,7 @@ def reminders_send(*, reminder_ids, now=None):
     must be committed before the next. One reminder failing unexpectedly is logged
     and left to the sweep; the others still go.
     """
-    now = now or timezone.now()
+    given_now, now = now, now or timezone.now()
     claim = uuid.uuid4().hex
     claimed = Reminder.objects.filter(
         pk__in=reminder_ids, status=Reminder.Status.PENDING, send_at__lte=now
@@ -210,30 +224,59 @@ def reminders_send(*, reminder_ids, now=None):
     rows = list(
         Reminder.objects.filter(
             pk__in=reminder_ids, status=Reminder.Status.SENDING, claim=claim
-        ).select_related("campaign", "commitment__person")
-    )
-    opted_out = set(
-        OptOut.objects.filter(address__in={r.to.strip().lower() for r in rows}).values_list(
-            "address", flat=True
-        )
+        ).order_by("send_at", "pk")
     )
     outcomes = {}
     for reminder in rows:
         try:
-            outcomes[reminder.pk] = _send_claimed(
-                reminder, claim=claim, now=now, opted_out=reminder.to.strip().lower() in opted_out
-            )
+            # The clock is read again for each row (unless the caller fixed it): a batch
+            # claimed at 20:59:45 must not send its last rows after 21:00.
+            outcomes[reminder.pk] = _send_claimed(reminder, claim=claim, now=given_now)
         except Exception:
             log.exception("reminder %s: unexpected error while sending", reminder.pk)
     return outcomes
 
 
-def _send_claimed(reminder, *, claim, now, opted_out):
+def _still_sendable(reminder):
+    """The conditions, as SQL on the reminder row, that must still hold when the provider
+    is called: not opted out, the commitment still open, the person not do-not-contact.
+    They are part of the stamp's UPDATE, so nothing that lands after the last read (a
+    cancel, a NO, a kept mark, a STOP) can slip between the check and the call."""
+    conditions = Q()
+    if reminder.step in (Step.REPLY_STOP, Step.REPLY_HELP):
+        return conditions  # carriers require them to be answered, whoever asks
+    conditions &= ~Exists(OptOut.objects.filter(address=Lower(OuterRef("to"))))
+    if reminder.commitment_id is None:
+        return conditions
+    if reminder.recipient_kind == Reminder.Recipient.PERSON:
+        conditions &= ~Exists(
+            Commitment.objects.filter(pk=OuterRef("commitment_id"), person__do_not_contact=True)
+        )
+    if reminder.step not in REPLY_STEPS:
+        current = Commitment.objects.filter(
+            pk=OuterRef("commitment_id"), status=Commitment.Status.OPEN
+        )
+        version = reminder_plan_version(reminder)
+        if version is not None:
+            current = current.filter(plan_version=version)
+        conditions &= Exists(current)
+    return conditions
+
+
+def _send_claimed(reminder, *, claim, now=None):
+    """Check, stamp and send one claimed reminder. Everything that can change is read
+    again here, just before the provider call: the row, its commitment and person, the
+    opt-out list and the clock."""
     mine = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, claim=claim)
+    reminder = mine.select_related("campaign", "commitment__person").first()
+    if reminder is None:
+        return None  # the claim was taken back by the stale sweep: someone else sends it
+    now = now or timezone.now()
 
     def finish(**fields):
-        mine.update(**fields)
+        return mine.update(**fields)
 
+    opted_out = OptOut.is_opted_out(reminder.to)
     reason = _suppression_reason(reminder, now, opted_out=opted_out)
     if reason:
         finish(status=Reminder.Status.SUPPRESSED, last_error=reason)
@@ -258,28 +301,26 @@ def _send_claimed(reminder, *, claim, now, opted_out):
         return Reminder.Status.PENDING
 
     # Step two: committed before the call, so a crash from here on is never resent blindly.
-    # The opt-out is checked again in the same statement: a STOP that arrived while this
-    # batch was being sent still wins.
-    stamp = mine.filter(provider_called_at__isnull=True)
-    if reminder.step not in (Step.REPLY_STOP, Step.REPLY_HELP):
-        stamp = stamp.filter(~Exists(OptOut.objects.filter(address=Lower(OuterRef("to")))))
+    # The same statement checks again what may have changed since the row was read.
+    stamp = mine.filter(provider_called_at__isnull=True).filter(_still_sendable(reminder))
     if stamp.update(provider_called_at=timezone.now()) != 1:
-        if mine.filter(provider_called_at__isnull=True).exists():
-            finish(status=Reminder.Status.SUPPRESSED, last_error="Recipient opted out.")
-            return Reminder.Status.SUPPRESSED
-        return None  # the claim was taken back by the stale sweep: someone else sends it
+        fresh = mine.filter(provider_called_at__isnull=True).select_related(
+            "campaign", "commitment__person"
+        )
+        fresh = fresh.first()
+        if fresh is None:
+            return None  # the claim was taken back by the stale sweep: someone else sends it
+        reason = _suppression_reason(fresh, now, opted_out=OptOut.is_opted_out(fresh.to))
+        finish(
+            status=Reminder.Status.SUPPRESSED,
+            last_error=reason or "Changed just before it was sent.",
+        )
+        return Reminder.Status.SUPPRESSED
     try:
-        if reminder.channel == Channel.EMAIL:
-            EmailMessage(reminder.subject or "A reminder", reminder.body, to=[reminder.to]).send()
-            provider_id = ""
-        else:
-            provider_id = sms_backend().send(to=reminder.to, body=reminder.body) or ""
-    except (SmsOutcomeUnknown, TimeoutError) as exc:
-        # A timeout may come after the provider (or the mail server) took the message.
-        finish(status=Reminder.Status.UNKNOWN, last_error=str(exc) or "The provider timed out.")
-        return Reminder.Status.UNKNOWN
-    except (SmsError, OSError) as exc:
-        permanent = getattr(exc, "permanent", False) or reminder.attempts >= MAX_ATTEMPTS
+        provider_id = _provider_call(reminder)
+    except NotSent as exc:
+        # Provably never left this machine, or the provider said it did not take it.
+        permanent = exc.permanent or reminder.attempts >= MAX_ATTEMPTS
         if permanent:
             finish(status=Reminder.Status.FAILED, last_error=str(exc))
             return Reminder.Status.FAILED
@@ -292,8 +333,50 @@ def _send_claimed(reminder, *, claim, now, opted_out):
             last_error=str(exc),
         )
         return Reminder.Status.PENDING
-    finish(status=Reminder.Status.SENT, sent_at=timezone.now(), provider_id=provider_id)
+    except Exception as exc:
+        # Anything else happened after the request went out (OutcomeUnknown, a timeout, a
+        # reset, a bug in a backend): the provider may have it. A person decides.
+        log.warning("reminder %s: outcome unknown: %r", reminder.pk, exc)
+        finish(
+            status=Reminder.Status.UNKNOWN,
+            last_error=str(exc) or f"{type(exc).__name__} during the provider call.",
+        )
+        return Reminder.Status.UNKNOWN
+    sent = dict(status=Reminder.Status.SENT, sent_at=timezone.now(), provider_id=provider_id)
+    if not finish(**sent):
+        # A call slower than the stale window: the sweep marked the row unknown (or a person
+        # asked to send it again and it has not gone yet). The provider has now said it took
+        # the message, so that settles it, while the claim is still this call's.
+        Reminder.objects.filter(
+            pk=reminder.pk,
+            claim=claim,
+            status__in=[Reminder.Status.UNKNOWN, Reminder.Status.PENDING],
+        ).update(
+            **sent,
+            last_error="Marked unknown while the provider was slow to answer; it then confirmed.",
+        )
     return Reminder.Status.SENT
+
+
+def _provider_call(reminder):
+    """Hand the reminder to its provider; the provider's message id ("" when none).
+
+    Raises NotSent only when the message provably never left (see canvass.messaging);
+    anything else it raises means the outcome is unknown.
+    """
+    if reminder.channel == Channel.EMAIL:
+        email_send(
+            to=reminder.to,
+            subject=reminder.subject or "A reminder",
+            body=reminder.body,
+            idempotency_key=reminder.idempotency_key,
+        )
+        return ""
+    backend = sms_backend()
+    return (
+        backend.send(to=reminder.to, body=reminder.body, idempotency_key=reminder.idempotency_key)
+        or ""
+    )
 
 
 def reminders_due_ids(*, now=None, limit=1000):
@@ -375,11 +458,12 @@ def reminder_resolve(*, reminder, outcome, by):
         if outcome == "sent":
             done = waiting.update(status=Reminder.Status.SENT, sent_at=now)
         else:
+            # The claim is kept: if the call it belonged to still answers "taken", that
+            # settles the row as sent before the new send claims it.
             done = waiting.update(
                 status=Reminder.Status.PENDING,
                 send_at=now,
                 attempts=0,
-                claim="",
                 queued_at=None,
                 provider_called_at=None,
             )

@@ -1,6 +1,7 @@
 """Inbound texts: opt-outs, HELP, YES / NO."""
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +16,7 @@ from conversations.models import (
     OptOut,
     Reminder,
     Step,
+    template_render,
 )
 from conversations.services.delivery import REPLY_STEPS, _zone_for, reminder_create
 from conversations.services.plans import _plan_values, commitment_cancel, message_render
@@ -22,20 +24,149 @@ from conversations.services.plans import _plan_values, commitment_cancel, messag
 # The messages that invite a YES / NO reply.
 ASKING_STEPS = [Step.CONFIRM, Step.DAY_BEFORE, Step.CHANGED]
 
+# A whole message equal to one of these is a keyword (after sms_keyword's normalising).
 STOP_KEYWORDS = {"STOP", "STOPALL", "QUIT", "END", "CANCEL", "UNSUBSCRIBE", "REVOKE", "OPT OUT"}
-STOP_KEYWORDS |= {"OPTOUT"}
+STOP_KEYWORDS |= {"OPTOUT", "UNSUB", "STOP ALL", "OPT OUT ALL"}
+STOP_KEYWORDS_ES = {"ALTO", "PARAR", "PARA", "PARE", "BASTA", "CANCELAR", "DETENER", "BAJA"}
+STOP_KEYWORDS_ES |= {"NO MAS", "YA NO"}
 HELP_KEYWORDS = {"HELP", "INFO"}
-YES_KEYWORDS = {"YES", "Y", "YEP", "YEAH", "SI", "SÍ"}
+HELP_KEYWORDS_ES = {"AYUDA", "INFORMACION"}
+YES_KEYWORDS = {"YES", "Y", "YEP", "YEAH", "SI"}
 NO_KEYWORDS = {"NO", "N", "NOPE"}
+
+# A message starting with one of these asks to stop, whatever follows ("STOP ALL", "Stop
+# please", "Unsubscribe me", "BASTA ya"), except the phrases after it in STOP_NOT_AFTER.
+STOP_FIRST_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "UNSUB", "OPTOUT", "REVOKE", "CANCEL"}
+STOP_FIRST_WORDS_ES = {"ALTO", "PARAR", "BASTA", "CANCELAR", "DETENER"}
+STOP_NOT_AFTER = {"BY", "IN", "OVER"}  # "stop by Tuesday?" is an invitation
+# Short messages (up to SHORT_WORDS words) containing one of these phrases ask to stop.
+SHORT_WORDS = 12
+STOP_PHRASES = [
+    "PLEASE STOP",
+    "PLS STOP",
+    "PLZ STOP",
+    "JUST STOP",
+    "STOP TEXTING",
+    "STOP TEXT",
+    "STOP SENDING",
+    "STOP MESSAGING",
+    "STOP CONTACTING",
+    "STOP CALLING",
+    "STOP EMAILING",
+    "STOP IT",
+    "STOP PLEASE",
+    "STOP NOW",
+    "UNSUBSCRIBE",
+    "OPT OUT",
+    "OPT ME OUT",
+    "REMOVE ME",
+    "TAKE ME OFF",
+    "NO MORE TEXTS",
+    "NO MORE TEXT",
+    "NO MORE MESSAGES",
+    "NO MORE REMINDERS",
+    "DONT TEXT",
+    "DO NOT TEXT",
+    "DONT CONTACT",
+    "DO NOT CONTACT",
+    "DONT MESSAGE",
+    "DO NOT MESSAGE",
+    "LEAVE ME ALONE",
+    "WRONG NUMBER",
+]
+STOP_PHRASES_ES = [
+    "NO MAS MENSAJES",
+    "NO MAS TEXTOS",
+    "NO MAS MSJ",
+    "NO MAS SMS",
+    "NO MAS RECORDATORIOS",
+    "NO MAS POR FAVOR",
+    "NO MAS GRACIAS",
+    "NO ME ENVIEN",
+    "NO ME MANDEN",
+    "NO ME ESCRIBAN",
+    "NO ME CONTACTEN",
+    "NO ME MANDES",
+    "NO ME ESCRIBAS",
+    "DEJEN DE",
+    "DEJA DE",
+    "DE BAJA",
+    "NO QUIERO MENSAJES",
+    "NO QUIERO RECIBIR",
+    "NUMERO EQUIVOCADO",
+    "BASTA",
+    "ALTO",
+]
 
 
 def sms_keyword(body):
-    """The message as a keyword: upper case, punctuation and extra spaces gone ("opt-out!" →
-    "OPT OUT"). Only a whole message counts: "stop by Tuesday?" is not an opt-out."""
-    return " ".join(re.sub(r"[^\w]+", " ", body or "").upper().replace("_", " ").split())
+    """The message normalised for matching: width folded (NFKC: "ＳＴＯＰ" → "STOP"), accents
+    and apostrophes dropped ("más" → "MAS", "don't" → "DONT"), upper case, punctuation and
+    extra spaces gone ("opt-out!" → "OPT OUT")."""
+    text = unicodedata.normalize("NFKC", body or "")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = re.sub(r"['’`´]", "", text)
+    return " ".join(re.sub(r"[^\w]+", " ", text).upper().replace("_", " ").split())
 
 
-def _reply(*, inbound, step, campaign, commitment, to):
+def _has_phrase(keyword, phrase):
+    return f" {phrase} " in f" {keyword} "
+
+
+def sms_intent(body):
+    """(intent, language) of a text someone sent: intent "stop", "help", "yes", "no" or
+    None (for a person to read); language "en" or "es".
+
+    An opt-out is a whole message equal to a keyword, a message starting with an opt-out
+    word, or a short message that clearly asks to stop, in English or Spanish. It errs
+    towards stopping: a false stop costs one reminder, a missed one costs trust and breaks
+    carrier rules. "stop by Tuesday?" and "don't stop" are not opt-outs.
+    """
+    keyword = sms_keyword(body)
+    words = keyword.split()
+    if not words:
+        return None, "en"
+    if keyword in STOP_KEYWORDS_ES:
+        return "stop", "es"
+    if keyword in STOP_KEYWORDS:
+        return "stop", "en"
+    first, second = words[0], (words[1] if len(words) > 1 else "")
+    if first in STOP_FIRST_WORDS_ES:
+        return "stop", "es"
+    if first in STOP_FIRST_WORDS and second not in STOP_NOT_AFTER:
+        return "stop", "en"
+    if len(words) <= SHORT_WORDS:
+        if any(_has_phrase(keyword, phrase) for phrase in STOP_PHRASES_ES):
+            return "stop", "es"
+        if any(_has_phrase(keyword, phrase) for phrase in STOP_PHRASES):
+            return "stop", "en"
+        # "No, stop." / "Stop!!" at the end of a short message, unless it says not to.
+        negated = len(words) > 1 and words[-2] in {"DONT", "NOT", "NEVER"}
+        if words[-1] == "STOP" and not negated:
+            return "stop", "en"
+    if keyword in HELP_KEYWORDS_ES or (first == "AYUDA" and len(words) <= 4):
+        return "help", "es"
+    if keyword in HELP_KEYWORDS or (first == "HELP" and len(words) <= 4):
+        return "help", "en"
+    if keyword in YES_KEYWORDS:
+        return "yes", "es" if keyword == "SI" else "en"
+    if keyword in NO_KEYWORDS:
+        return "no", "en"
+    return None, "en"
+
+
+# Replies to a text written in Spanish. A campaign's own templates are in its own words,
+# which for STOP and HELP must be understood by the person who asked.
+SPANISH_REPLIES = {
+    Step.REPLY_STOP: "{sender}: te dimos de baja y no recibirás más mensajes nuestros.",
+    Step.REPLY_HELP: (
+        "{sender}: recordatorios de lo que acordaste cuando nos conocimos. "
+        "Responde ALTO para no recibir más. Pueden aplicarse tarifas de mensajes y datos."
+    ),
+}
+
+
+def _reply(*, inbound, step, campaign, commitment, to, language="en"):
     tz = _zone_for(channel=Channel.SMS, to=to, campaign=campaign)
     if commitment is not None:
         values = _plan_values(commitment, tz)
@@ -43,9 +174,12 @@ def _reply(*, inbound, step, campaign, commitment, to):
     else:
         values = {"sender": campaign.sender_name or campaign.name, "first_name": "there"}
         kind = ""
-    _subject, body = message_render(
-        campaign=campaign, kind=kind, step=step, channel=Channel.SMS, values=values
-    )
+    if language == "es" and step in SPANISH_REPLIES:
+        body = template_render(SPANISH_REPLIES[step], values)
+    else:
+        _subject, body = message_render(
+            campaign=campaign, kind=kind, step=step, channel=Channel.SMS, values=values
+        )
     return reminder_create(
         campaign=campaign,
         commitment=commitment,
@@ -90,6 +224,7 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
     except ValidationError:
         number = from_number.strip()
     keyword = sms_keyword(body)
+    intent, language = sms_intent(body)
     now = timezone.now()
     with transaction.atomic():
         inbound, created = InboundSms.objects.get_or_create(
@@ -113,13 +248,14 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
         )
         campaign = last.campaign if last else None
         commitment = None
-        if keyword in STOP_KEYWORDS:
+        if intent == "stop":
             inbound.handled_as = InboundSms.Handling.OPT_OUT
             _, new = OptOut.objects.get_or_create(
                 address=number, defaults=dict(campaign=campaign, keyword=keyword[:40])
             )
             Reminder.objects.filter(to=number, status=Reminder.Status.PENDING).update(
-                status=Reminder.Status.SUPPRESSED, last_error=f"Opted out by text ({keyword})."
+                status=Reminder.Status.SUPPRESSED,
+                last_error=f"Opted out by text ({keyword[:60]}).",
             )
             if new and campaign is not None:
                 _reply(
@@ -128,8 +264,9 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                     campaign=campaign,
                     commitment=None,
                     to=number,
+                    language=language,
                 )
-        elif keyword in HELP_KEYWORDS:
+        elif intent == "help":
             inbound.handled_as = InboundSms.Handling.HELP
             if campaign is not None:
                 _reply(
@@ -138,8 +275,9 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                     campaign=campaign,
                     commitment=None,
                     to=number,
+                    language=language,
                 )
-        elif keyword in YES_KEYWORDS or keyword in NO_KEYWORDS:
+        elif intent in ("yes", "no"):
             asked = (
                 Reminder.objects.filter(
                     to=number,
@@ -166,7 +304,7 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                 )
             elif asked is not None:
                 commitment, campaign = asked.commitment, asked.campaign
-                if keyword in YES_KEYWORDS:
+                if intent == "yes":
                     inbound.handled_as = InboundSms.Handling.YES
                     Commitment.objects.filter(pk=commitment.pk).update(confirmed_at=now)
                     _reply(

@@ -16,6 +16,7 @@ from canvass.models import Membership
 from canvass.phones import phone_normalize
 from conversations.models import (
     Channel,
+    HeldVisit,
     StoryNote,
     Visit,
 )
@@ -354,3 +355,40 @@ def _visit_commitments_write(*, visit, person, commitments):
             errors.append({})
     if any(errors):
         raise VisitInvalid({"commitments": errors})
+
+
+class HeldVisitRefused(Exception):
+    """This client_id is already held for another campaign's link; nothing was written."""
+
+
+def held_visit_record(*, assignment, client_id, payload, problem, detail=""):
+    """Keep a visit the server would not take, exactly as the phone holds it, for the
+    campaign's organizers to review. Returns (held, created).
+
+    Sending it again is harmless: a client_id already held for this campaign is answered
+    with the stored row (the first copy is kept).
+    """
+    campaign = assignment.turf.campaign
+    with transaction.atomic():
+        held, created = HeldVisit.objects.get_or_create(
+            client_id=client_id,
+            defaults={
+                "campaign": campaign,
+                "assignment": assignment,
+                "payload": payload,
+                "problem": problem,
+                "detail": detail,
+            },
+        )
+    if held.campaign_id != campaign.pk:
+        raise HeldVisitRefused()
+    return held, created
+
+
+def held_visit_resolve(*, held, resolved_by):
+    """Mark a held visit as dealt with by an organizer. Resolving twice changes nothing."""
+    return bool(
+        HeldVisit.objects.filter(pk=held.pk, resolved_at__isnull=True).update(
+            resolved_at=timezone.now(), resolved_by=resolved_by
+        )
+    )

@@ -1,6 +1,6 @@
 // The door screen: the walk list, one-tap non-contacts, conversations, and the queue.
 // Every save goes to IndexedDB first; the network is only ever asked afterwards.
-import { conversationForm, fmt, h, isoWithOffset, noteForm, T } from "./form.js";
+import { conversationForm, describeErrors, fmt, h, isoWithOffset, limitErrors, noteForm, T } from "./form.js";
 import * as store from "./store.js";
 import { createSync, fetchJson } from "./sync.js";
 
@@ -24,7 +24,13 @@ let me = null; // which of a pair is holding the phone: their volunteer id
 const holder = () => me ?? bundle?.assignment.volunteers?.[0]?.id ?? null;
 const histories = new Map(); // household id → its <ul> of visits
 
-const sync = createSync({ token, onChange: refreshQueue, onEnded: markEnded, onDelivered: absorb });
+const sync = createSync({
+  current: token,
+  onChange: refreshQueue,
+  onEnded: (which, kind) => (which === token ? markEnded(kind) : null),
+  onLive: () => {},
+  onDelivered: (which, rows) => (which === token ? absorb(rows) : null),
+});
 
 const uuid = () =>
   crypto.randomUUID?.() ||
@@ -72,6 +78,7 @@ async function refreshQueue() {
   pending.dataset.count = n;
   pending.textContent = n === 0 ? T.all_sent : n === 1 ? T.waiting_one : fmt("waiting_other", { n });
   if (sync.state.retryAt && n && navigator.onLine !== false) {
+    if (sync.state.reason) pending.textContent += " " + sync.state.reason;
     pending.textContent += " " + fmt("retry_in", { s: Math.max(1, Math.round((sync.state.retryAt - Date.now()) / 1000)) });
   } else if (n && navigator.onLine === false) {
     pending.textContent += " " + T.offline;
@@ -186,7 +193,7 @@ function renderBanner() {
 
 function renderProblems() {
   let panel = document.getElementById("problems");
-  const rows = queue.filter((row) => row.state !== "waiting");
+  const rows = queue.filter((row) => row.state !== "waiting" || row.trouble);
   if (!rows.length) {
     panel?.remove();
     return;
@@ -199,22 +206,36 @@ function renderProblems() {
     const hh = bundle?.households.find((item) => item.id === row.payload.household_id);
     const where = hh ? address(hh) : row.payload.place || T.event;
     const line = `${where} · ${LABEL[row.payload.outcome]}`;
+    const handButton = h("button", { type: "button", className: "quiet", onclick: () => handOver(row),
+      "aria-label": `${T.hand_over}: ${line}` }, T.hand_over);
     if (row.state === "conflict") {
       return h("li", { className: "conflict" }, h("strong", {}, T.conflict), ` ${line}. `,
-        T.conflict_hint, row.detail ? ` (${row.detail})` : "");
+        T.conflict_hint, " ",
+        h("button", { type: "button", onclick: () => openFix(row), "aria-label": `${T.record_new}: ${line}` }, T.record_new),
+        " ", handButton);
     }
-    return h("li", { className: "invalid" }, h("strong", {}, T.needs_fix), ` ${line} `,
-      h("button", { type: "button", onclick: () => openFix(row), "aria-label": `${T.fix}: ${line}` }, T.fix));
+    if (row.state === "waiting") {
+      // The server failed on this visit: it keeps trying, the others are not held back.
+      return h("li", { className: "trouble" }, h("strong", {}, T.server_trouble), ` ${line}. `,
+        fmt("server_said", { reason: row.trouble }), " ", handButton);
+    }
+    return h("li", { className: "invalid" }, h("strong", {}, T.needs_fix), ` ${line}: `,
+      h("span", { className: "reason" }, describeErrors(row.errors) || row.detail), " ",
+      h("button", { type: "button", onclick: () => openFix(row), "aria-label": `${T.fix}: ${line}` }, T.fix),
+      " ", handButton);
   }));
 }
 
 // `draft` is a note that was being written when the page last closed: it comes back
 // as it was, with the same client_id, so saving it twice still makes one visit.
+// `row` is a visit being fixed: every part of it can change, its door included.
 function openForm(household, row, draft) {
   if (!bundle) return;
   view = "form";
   const openedAt = draft?.opened_at ?? isoWithOffset();
-  const clientId = draft?.client_id ?? row?.client_id ?? uuid();
+  // A conflict is saved again as a new visit: its client_id is already another visit's.
+  const clientId = draft?.client_id ?? (row && row.state !== "conflict" ? row.client_id : null) ?? uuid();
+  let here = household;
   // The phone's back button closes the form instead of leaving the page.
   history.pushState({ doorForm: true }, "");
   const close = async () => {
@@ -222,27 +243,38 @@ function openForm(household, row, draft) {
     if (history.state?.doorForm) history.back();
     view = "list";
     render();
-    if (household) document.getElementById(`h-${household.id}`)?.scrollIntoView();
+    if (here) document.getElementById(`h-${here.id}`)?.scrollIntoView();
   };
   const onSave = async (payload) => {
     await saveVisit({ ...payload, client_id: clientId, volunteer_id: row ? row.payload.volunteer_id : holder(),
       happened_at: row ? row.payload.happened_at : openedAt }, row);
+    if (row && row.client_id !== clientId) {
+      await store.deleteVisit(row.client_id);
+      await refreshQueue();
+    }
     await close();
   };
   const onDraft = (payload) => store.putDraft({ token, client_id: clientId, opened_at: openedAt,
-    household_id: household?.id ?? null, payload });
-  const initial = draft ? draft.payload : row ? { ...row.payload, errors: row.errors } : null;
-  const form = row && row.payload.outcome !== "conversation"
-    ? noteForm({ initial, title: `${household ? address(household) : ""} · ${LABEL[row.payload.outcome]}`,
-        onSave: (payload) => onSave(payload), onCancel: close })
-    : conversationForm({ bundle, household, initial, onSave, onCancel: close, onDraft });
-  if (draft) form.dataset.dirty = "1";
-  form.addEventListener("input", () => { form.dataset.dirty = "1"; }, { once: true });
-  app.replaceChildren(form);
-  scrollTo(0, 0);
-  const heading = form.querySelector("h2");
-  heading.tabIndex = -1;
-  heading.focus();
+    household_id: here?.id ?? null, payload });
+  const doors = row ? bundle.households.map((hh) => [hh.id, address(hh)]) : null;
+  const show = (hh, initial) => {
+    here = hh;
+    const form = row && row.payload.outcome !== "conversation"
+      ? noteForm({ initial, limits: bundle.limits, title: `${hh ? address(hh) : T.needs_fix} · ${LABEL[row.payload.outcome]}`,
+          outcomes: OUTCOMES.filter((o) => o.code !== "conversation").map((o) => [o.code, o.label]),
+          doors, onSave, onCancel: close })
+      : conversationForm({ bundle, household: hh, initial, onSave, onCancel: close, onDraft, doors,
+          onDoor: (id, payload) => show(bundle.households.find((item) => item.id === id) || null,
+            { ...payload, household_id: id, person_id: null }) });
+    if (draft || hh !== household) form.dataset.dirty = "1";
+    form.addEventListener("input", () => { form.dataset.dirty = "1"; }, { once: true });
+    app.replaceChildren(form);
+    scrollTo(0, 0);
+    const heading = form.querySelector("h2");
+    heading.tabIndex = -1;
+    heading.focus();
+  };
+  show(household, draft ? draft.payload : row ? { ...row.payload, errors: row.errors, detail: row.detail } : null);
 }
 
 function openFix(row) {
@@ -250,10 +282,35 @@ function openFix(row) {
   openForm(household, row);
 }
 
+// A visit the server will not take goes to the organizers as it is: once they hold it,
+// it leaves this phone and the volunteer can finish.
+async function handOver(row) {
+  const problem = row.state === "waiting" ? "server" : row.state;
+  try {
+    const { status, body } = await fetchJson(`/api/a/${encodeURIComponent(row.token)}/held`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ client_id: row.client_id, visit: row.payload, problem,
+        detail: (describeErrors(row.errors) || row.detail || row.trouble || "").slice(0, 2000) }),
+    });
+    if (status !== 200 && status !== 201) {
+      toast(body?.detail || describeErrors(body) || T.hand_over_failed);
+      return;
+    }
+  } catch (error) {
+    toast(T.hand_over_failed);
+    return;
+  }
+  await store.deleteVisit(row.client_id);
+  toast(T.handed_over);
+  await refreshQueue();
+}
+
 function card(hh) {
   const id = `h-${hh.id}`;
-  const note = h("input", { id: `n-${hh.id}`, className: "note", maxLength: 500,
-    placeholder: T.note, autocomplete: "off" });
+  const note = h("input", { id: `n-${hh.id}`, className: "note", placeholder: T.note,
+    autocomplete: "off", "aria-describedby": `n-${hh.id}-e` });
+  const noteError = h("p", { className: "error", id: `n-${hh.id}-e`, hidden: true });
   const history = h("ul", { className: "history", "aria-label": T.earlier }, historyItems(hh));
   histories.set(hh.id, history);
   const people = hh.people.map((p) => `${p.first_name} ${p.last_name}`.trim()).join(", ");
@@ -263,13 +320,26 @@ function card(hh) {
     history,
     h("label", { htmlFor: note.id, className: "sr" }, fmt("note_for", { address: address(hh) })),
     note,
+    noteError,
     h("div", { className: "outcomes" },
       OUTCOMES.filter((o) => o.code !== "conversation").map((o) =>
         h("button", { type: "button", "data-outcome": o.code, "aria-describedby": `${id}-a`,
-          onclick: (event) => saveVisit({ client_id: uuid(), happened_at: isoWithOffset(),
-            outcome: o.code, household_id: hh.id, person_id: null, new_person: null, volunteer_id: holder(),
-            note: note.value.trim(), place: "", story_note: null, commitments: [] },
-            null, event.timeStamp).then(() => { note.value = ""; }) }, o.label)),
+          onclick: (event) => {
+            const payload = { client_id: uuid(), happened_at: isoWithOffset(), outcome: o.code,
+              household_id: hh.id, person_id: null, new_person: null, volunteer_id: holder(),
+              note: note.value.trim(), place: "", story_note: null, commitments: [] };
+            // The server's limits, checked before saving: a note it would refuse never queues.
+            const problem = limitErrors(payload, bundle.limits).note;
+            noteError.hidden = !problem;
+            noteError.textContent = problem ? problem.join(" ") : "";
+            if (problem) {
+              note.setAttribute("aria-invalid", "true");
+              note.focus();
+              return;
+            }
+            note.removeAttribute("aria-invalid");
+            saveVisit(payload, null, event.timeStamp).then(() => { note.value = ""; });
+          } }, o.label)),
       h("button", { type: "button", className: "primary", "data-outcome": "conversation",
         "aria-describedby": `${id}-a`, onclick: () => openForm(hh) }, T.conversation)));
 }

@@ -69,6 +69,68 @@ export function flattenErrors(errors, path = "", out = {}) {
   return out;
 }
 
+/* What the server would refuse, by the limits it sent with the walk list (bundle.limits):
+   the same rules in one place, checked here before a visit is saved. */
+export function limitErrors(payload, limits) {
+  const errors = {};
+  if (!limits) return errors;
+  const number = (n) => n.toLocaleString(document.documentElement.lang);
+  const over = (path, value, max) => {
+    if (max && typeof value === "string" && value.length > max) {
+      errors[path] = [fmt("too_long", { max: number(max), n: number(value.length) })];
+    }
+  };
+  const each = (prefix, values, maxima) => {
+    for (const [name, max] of Object.entries(maxima || {})) {
+      if (typeof max === "number") over(`${prefix}${name}`, values?.[name], max);
+    }
+  };
+  const earliest = Date.parse(limits.earliest);
+  const latest = Date.parse(limits.latest);
+  const inRange = (iso) => {
+    const moment = Date.parse(iso);
+    return Number.isNaN(moment) || ((Number.isNaN(earliest) || moment >= earliest) &&
+      (Number.isNaN(latest) || moment < latest));
+  };
+  over("note", payload.note, limits.note);
+  over("place", payload.place, limits.place);
+  if (payload.new_person) each("new_person.", payload.new_person, limits.new_person);
+  const note = payload.story_note;
+  if (note) {
+    each("story_note.", note, limits.story_note);
+    const themes = limits.story_note?.themes;
+    if (themes && note.themes?.length > themes) errors["story_note.themes"] = [fmt("too_many_themes", { max: themes })];
+  }
+  const commitments = payload.commitments || [];
+  if (limits.commitments_per_visit && commitments.length > limits.commitments_per_visit) {
+    errors.commitments = [fmt("too_many_commitments", { max: limits.commitments_per_visit })];
+  }
+  commitments.forEach((c, i) => {
+    each(`commitments.${i}.`, c, limits.commitment);
+    if (c.when && !inRange(c.when)) {
+      errors[`commitments.${i}.when`] = [fmt("bad_year", {
+        from: new Date(earliest).getUTCFullYear(), to: new Date(latest).getUTCFullYear() - 1 })];
+    }
+  });
+  if (limits.request_bytes && new Blob([JSON.stringify(payload)]).size > limits.request_bytes) {
+    errors[""] = [T.too_big];
+  }
+  return errors;
+}
+
+const LABELS = { note: "note", place: "place", first_name: "first_name", last_name: "last_name",
+  phone: "phone", email: "email", why: "why", story: "story", values_feelings: "values",
+  themes: "themes", kind: "kind", what: "what", when: "when", owner_id: "owner",
+  channel: "channel", household_id: "door", person_id: "who", outcome: "outcome" };
+
+/* A refused visit's reasons in one line, each with the field it is about. */
+export function describeErrors(errors) {
+  return Object.entries(flattenErrors(errors)).map(([path, messages]) => {
+    const key = LABELS[path.split(".").filter((part) => !/^\d+$/.test(part)).pop()];
+    return key && T[key] ? `${T[key]}: ${messages.join(" ")}` : messages.join(" ");
+  }).join(" ");
+}
+
 function field(label, control, path, hint) {
   const id = control.id || (control.id = nextId("f"));
   const error = h("p", { className: "error", id: `${id}-e`, hidden: true });
@@ -115,7 +177,7 @@ function commitmentBlock(campaign, owners, region, index, value = {}) {
   const block = h("fieldset", { className: "commitment" },
     h("legend", {}, fmt("commitment_n", { n: index + 1 })),
     field(T.kind, kind, c("kind")),
-    field(T.what, h("input", { name: "what", value: value.what || "", maxLength: 300, autocomplete: "off" }), c("what")),
+    field(T.what, h("input", { name: "what", value: value.what || "", autocomplete: "off" }), c("what")),
     field(T.when, h("input", { name: "when", type: "datetime-local", value: when }), c("when")),
     field(T.owner, owner, c("owner_id")),
     choiceGroup(T.channel, nextId("ch"), channels, "radio", c("channel"), value.channel || "none"),
@@ -129,7 +191,17 @@ function commitmentBlock(campaign, owners, region, index, value = {}) {
 /* The conversation form. `household` is null at an event. `initial` is a payload
    being fixed after the server refused it. Calls onSave(payload) once it passes
    the light checks here. */
-export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft }) {
+/* A choice of door for a visit being fixed: the walk list's doors, and "none" ("") where
+   a visit may be away from the list. */
+function doorField(doors, householdId, awayLabel) {
+  const select = h("select", { name: "door" },
+    awayLabel ? h("option", { value: "", selected: householdId == null }, awayLabel) : null,
+    !awayLabel && !doors.some(([id]) => id === householdId) ? h("option", { value: "", selected: true }, T.choose_door) : null,
+    doors.map(([id, label]) => h("option", { value: id, selected: id === householdId }, label)));
+  return field(T.door, select, "household_id");
+}
+
+export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft, doors, onDoor }) {
   const { campaign, owners = [] } = bundle;
   const note = initial?.story_note || {};
   const people = household ? household.people : [];
@@ -147,7 +219,8 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
   const form = h("form", { className: "story", noValidate: true },
     h("h2", {}, household ? household.address + (household.unit ? `, ${household.unit}` : "") : T.event),
     h("p", { className: "error form-error", role: "alert", hidden: true }),
-    household ? null : field(T.place, h("input", { name: "place", value: initial?.place || "", maxLength: 200 }), "place"),
+    doors ? doorField(doors, household?.id ?? null, T.away) : null,
+    household ? null : field(T.place, h("input", { name: "place", value: initial?.place || "" }), "place"),
     choiceGroup(T.who, "who", whoOptions, "radio", "person_id", who),
     h("div", { className: "new-person", "data-path": "new_person" },
       field(T.first_name, h("input", { name: "first_name", value: np.first_name || "", autocomplete: "off" }), "new_person.first_name"),
@@ -167,7 +240,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
     choiceGroup(T.self_rating, "sr", SCALE, "radio", "story_note.self_rating", note.self_rating ?? ""),
     checkbox("sensitive", T.sensitive, note.sensitive),
     h("h3", {}, T.commitments),
-    commitments,
+    h("div", { "data-path": "commitments" }, h("p", { className: "error", hidden: true }), commitments),
     h("button", { type: "button", className: "quiet add", onclick: () => addCommitment() }, T.add_commitment),
     h("div", { className: "actions" },
       h("button", { type: "submit", className: "primary" }, T.save),
@@ -175,6 +248,11 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
 
   const region = campaign.phone_region || "US";
   function addCommitment(value) {
+    const most = bundle.limits?.commitments_per_visit;
+    if (!value && most && commitments.children.length >= most) {
+      showErrors(form, { commitments: [fmt("too_many_commitments", { max: most })] });
+      return;
+    }
     const block = commitmentBlock(campaign, owners, region, commitments.children.length, value);
     commitments.append(block);
     shiftPicker(block, bundle.shifts || [], value);
@@ -194,7 +272,11 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
     shift.textContent = before === null || after === null
       ? "" : fmt("shift", { shift: diff > 0 ? `+${diff}` : String(diff) });
   }
-  form.addEventListener("change", refresh);
+  form.addEventListener("change", (event) => {
+    // Another door means other people: the form is built again around it, words kept.
+    if (event.target.name === "door") onDoor?.(event.target.value ? Number(event.target.value) : null, read());
+    else refresh();
+  });
   refresh();
   let draftTimer;
   form.addEventListener("input", () => {
@@ -242,7 +324,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
   }
 
   function check(payload) {
-    const errors = {};
+    const errors = limitErrors(payload, bundle.limits);
     if (!household && !payload.place) errors.place = [T.required_place];
     const person = payload.new_person;
     if (person) {
@@ -274,7 +356,11 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
     }
     onSave(payload);
   });
-  if (initial?.errors) showErrors(form, flattenErrors(initial.errors));
+  if (initial?.errors || initial?.detail) {
+    const errors = { ...flattenErrors(initial.errors), ...check(read()) };
+    if (!initial.errors && initial.detail) errors[""] = [initial.detail];
+    showErrors(form, errors);
+  }
   return form;
 }
 
@@ -309,21 +395,39 @@ export function showErrors(form, errors) {
   return true;
 }
 
-/* A non-contact the server refused (say, a note too long): only the note can change. */
-export function noteForm({ initial, title, onSave, onCancel }) {
-  const input = h("input", { name: "note", value: initial.note || "", maxLength: 500 });
+/* A non-contact the server refused (say, a note too long, a door no longer on the list):
+   its door, its outcome and its note can all change. */
+export function noteForm({ initial, title, limits, outcomes, doors, onSave, onCancel }) {
+  const input = h("input", { name: "note", value: initial.note || "" });
+  const outcome = h("select", { name: "outcome" }, outcomes.map(([code, label]) =>
+    h("option", { value: code, selected: code === initial.outcome }, label)));
+  const door = doorField(doors, initial.household_id, null);
   const form = h("form", { className: "story", noValidate: true },
     h("h2", {}, title),
     h("p", { className: "error form-error", role: "alert", hidden: true }),
+    door,
+    field(T.outcome, outcome, "outcome"),
     field(T.note, input, "note"),
     h("div", { className: "actions" },
       h("button", { type: "submit", className: "primary" }, T.save),
       h("button", { type: "button", className: "quiet", onclick: onCancel }, T.cancel)));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const { errors, ...payload } = initial;
-    onSave({ ...payload, note: input.value.trim() });
+    const { errors, detail, ...payload } = initial;
+    const chosen = door.querySelector("select").value;
+    const next = { ...payload, note: input.value.trim(), outcome: outcome.value,
+      household_id: chosen ? Number(chosen) : null };
+    if (!chosen) {
+      showErrors(form, { household_id: [T.choose_door] });
+      return;
+    }
+    if (showErrors(form, limitErrors(next, limits))) return;
+    onSave(next);
   });
-  if (initial.errors) showErrors(form, flattenErrors(initial.errors));
+  if (initial.errors || initial.detail) {
+    const errors = { ...flattenErrors(initial.errors), ...limitErrors(initial, limits) };
+    if (!initial.errors && initial.detail) errors[""] = [initial.detail];
+    showErrors(form, errors);
+  }
   return form;
 }

@@ -52,8 +52,24 @@ export const putBundle = (record) => run("bundles", "readwrite", (s) => promised
 export const deleteBundle = (token) =>
   run("bundles", "readwrite", (s) => promised(s.delete(token)));
 
+// Change a stored walk list in one transaction: a delivery and a fresh walk list
+// arriving together must not overwrite each other.
+export const updateBundle = (token, change) =>
+  run("bundles", "readwrite", async (s) => {
+    const row = await promised(s.get(token));
+    const next = change(row ?? null);
+    if (next) await promised(s.put(next));
+    return next ?? row ?? null;
+  });
+
 export const listVisits = (token) =>
   run("visits", "readonly", (s) => promised(s.index("token").getAll(token))).then((rows) =>
+    rows.sort((a, b) => a.saved_at - b.saved_at)
+  );
+
+// Every link's visits: a phone delivers whatever it holds, whichever link is open.
+export const listAllVisits = () =>
+  run("visits", "readonly", (s) => promised(s.getAll())).then((rows) =>
     rows.sort((a, b) => a.saved_at - b.saved_at)
   );
 

@@ -266,7 +266,7 @@ def test_a_number_the_server_refuses_stays_on_the_phone_until_fixed(phone, live_
     assert not Visit.objects.filter(assignment=door["assignment"]).exists()
 
     phone.reload()
-    problem.get_by_role("button").click()
+    problem.get_by_role("button", name="Fix").click()
     block = phone.locator("fieldset.commitment")
     assert "not a valid phone number" in block.locator(".error:not([hidden])").inner_text()
     assert phone.get_by_label("Why that number?").input_value() == "Keep these words"
@@ -309,11 +309,19 @@ def test_a_conflict_is_kept_on_the_phone_for_the_organizer(phone, live_server, d
     go_online(phone.context)
     kept = phone.locator("#problems li.conflict")
     kept.wait_for(timeout=WAIT_MS)
-    assert "Kept for your organizer" in kept.inner_text()
+    assert "Already saved differently" in kept.inner_text()
     waiting(phone, 1)
     phone.reload()
     kept.wait_for()
     waiting(phone, 1)
+    assert Visit.objects.get(client_id=client_id).outcome == "refused"
+
+    # Saved again as a new visit, it is delivered and the other one is left as it was.
+    kept.get_by_role("button", name="Save as a new visit").click()
+    phone.locator("form.story").get_by_role("button", name="Save").click()
+    waiting(phone, 0)
+    mine = Visit.objects.filter(assignment=door["assignment"])
+    assert sorted(mine.values_list("outcome", flat=True)) == ["not_home", "refused"]
     assert Visit.objects.get(client_id=client_id).outcome == "refused"
 
 

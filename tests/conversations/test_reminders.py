@@ -41,7 +41,7 @@ class ScriptedSms:
     error = None
     calls = []
 
-    def send(self, *, to, body):
+    def send(self, *, to, body, idempotency_key=""):
         type(self).calls.append(to)
         raise type(self).error
 

@@ -7,6 +7,7 @@ sent twice and never silently gone.
 
 import os
 import signal
+import time
 import uuid
 from datetime import time as clock
 from datetime import timedelta
@@ -208,3 +209,55 @@ def test_messages_lost_in_a_redis_restart_are_queued_again(workers, campaign_awa
     for reminder in (fresh, older):
         _wait_for(settled(reminder, Reminder.Status.SENT), what="the requeue", log=worker.log)
     assert sorted(fake_sms(outbox_dir)) == ["Published on commit.", "Queued by the dispatcher."]
+
+
+@pytest.fixture
+def twilio():
+    from tests.fake_providers import FakeTwilio
+
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+def twilio_env(twilio):
+    return dict(
+        SMS_BACKEND="twilio",
+        TWILIO_API_URL=twilio.url,
+        TWILIO_ACCOUNT_SID="AC123",
+        TWILIO_AUTH_TOKEN="secret",
+        SMS_FROM_NUMBER="+15125550000",
+        SMS_TIMEOUT=2,
+    )
+
+
+def test_a_text_twilio_took_then_answered_502_is_never_sent_again(workers, campaign_awake, twilio):
+    twilio.mode = 502
+    worker = workers.start(**twilio_env(twilio))
+    reminder = due_reminder(campaign_awake, "Tenants' meeting, Thursday 7pm.")
+
+    _wait_for(settled(reminder, Reminder.Status.UNKNOWN), what="unknown", log=worker.log)
+    # Beat runs again and again; a redelivered task arrives: nobody sends it a second time.
+    tasks.reminders_dispatch_due.delay()
+    tasks.reminder_send.delay(reminder.pk)
+    tasks.reminders_dispatch_due.delay()
+    _wait_for(tasks_done(worker, 4), what="the tasks to run", log=worker.log)
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (Reminder.Status.UNKNOWN, 1)
+    assert twilio.messages() == [(PHONE, "Tenants' meeting, Thursday 7pm.")]
+
+
+def test_a_trickling_provider_is_cut_off_by_the_whole_call_deadline(
+    workers, campaign_awake, twilio
+):
+    # One byte every half second: each read is quick, the whole answer would take a minute.
+    twilio.mode, twilio.trickle_every = "trickle", 0.5
+    worker = workers.start(**twilio_env(twilio))
+    reminder = due_reminder(campaign_awake, "Phone bank, Saturday 10am.")
+
+    _wait_for(lambda: len(twilio.requests) == 1, what="the provider call", log=worker.log)
+    started = time.monotonic()
+    _wait_for(settled(reminder, Reminder.Status.UNKNOWN), what="unknown", log=worker.log)
+    assert time.monotonic() - started < 2 + 2, "SMS_TIMEOUT=2 bounds the whole call"
+    assert "within 2 s" in reminder.last_error

@@ -143,10 +143,18 @@ def test_cut_is_balanced_compact_and_covers_every_door(
     assert sum(sizes) == n
     stops = TurfStop.objects.filter(turf__campaign=campaign)
     assert stops.values("household").distinct().count() == n, "a door is on two turfs"
-    if n < 0.85 * doors:
-        assert len(turfs) == 1
-    elif feasible(n, doors):
-        assert all(abs(size - doors) <= 0.15 * doors for size in sizes), sizes
+    # Located and unlocated doors never share a turf, and each kind is balanced on its own.
+    for kind, located in ((cutting.BY_MAP, True), (cutting.BY_STREET, False)):
+        of_kind = [t for t in turfs if t.cut_by == kind]
+        for turf in of_kind:
+            flags = set(turf.households.values_list("lat", flat=True).distinct())
+            assert {lat is not None for lat in flags} == {located}, "a turf mixes kinds"
+        kind_sizes = sizes_of(of_kind)
+        total = sum(kind_sizes)
+        if total and total < 0.85 * doors:
+            assert len(of_kind) == 1
+        elif total and feasible(total, doors):
+            assert all(abs(size - doors) <= 0.15 * doors for size in kind_sizes), kind_sizes
     if not lost:
         boxes = turf_boxes(turfs)
         for i, a in enumerate(boxes):
@@ -302,7 +310,7 @@ def test_a_failed_write_leaves_nothing(campaign, monkeypatch):
     def broken(orders):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(cutting, "_stops_write", broken)
+    monkeypatch.setattr(cutting.services, "_stops_write", broken)
     with pytest.raises(RuntimeError):
         turf_cut(campaign=campaign, doors=10)
     assert not Turf.objects.filter(campaign=campaign).exists()
@@ -321,15 +329,18 @@ def test_doors_without_coordinates_are_cut_by_street_and_number(campaign):
 
 
 @pytest.mark.django_db
-def test_a_door_without_coordinates_joins_its_street(campaign):
-    street_row(campaign, "Elm St", 0, list(range(100, 110)))
-    street_row(campaign, "Oak St", 2000, list(range(100, 110)))
-    HouseholdFactory(campaign=campaign, street="Elm St", house_number="111")
+def test_a_door_without_coordinates_never_joins_a_located_turf(campaign):
+    # The geocoder placed 5101–5119 W Green St; it missed 1413 W Green St. On the map it
+    # would land among 5101–5119 and the walk would jump forty blocks.
+    street_row(campaign, "W Green St", 0, list(range(5100, 5120)))
+    HouseholdFactory(campaign=campaign, street="W Green St", house_number="1413")
 
-    turfs = turf_cut(campaign=campaign, doors=10)
+    turfs = turf_cut(campaign=campaign, doors=20)
 
-    assert [{street for _, street, _ in walk(t)} for t in turfs] == [{"Elm St"}, {"Oak St"}]
-    assert [n for n, _, _ in walk(turfs[0])][:6] == ["101", "103", "105", "107", "109", "111"]
+    assert [(t.cut_by, [n for n, _, _ in walk(t)]) for t in turfs] == [
+        (cutting.BY_MAP, [str(n) for n in [*range(5101, 5120, 2), *range(5118, 5099, -2)]]),
+        (cutting.BY_STREET, ["1413"]),
+    ]
 
 
 # --- Bad input ----------------------------------------------------------------

@@ -871,3 +871,32 @@ def test_progress_json_refuses_odd_ids_with_a_400(client, organizer, campaign, m
     )
     assert response.status_code == 400
     assert "turf numbers" in response.json()["error"]
+
+
+def test_a_partly_located_cut_says_which_turfs_go_by_street(client, organizer, campaign):
+    located = [
+        HouseholdFactory(
+            campaign=campaign, street="Cedar Street", lat=30.25 + i * 0.0005, lng=-97.75
+        )
+        for i in range(10)
+    ]
+    waiting = [HouseholdFactory(campaign=campaign, street="Birch Road") for _ in range(10)]
+    client = as_user(client, organizer)
+
+    response = client.post(
+        reverse("turf_cut", args=[campaign.slug]),
+        {"mode": "auto", "auto-doors": 10, "auto-name_prefix": "East", "auto-precinct": ""},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "Cut 2 turfs. 1 turf is cut on the map; 1 turf holds the households not on the map" in (
+        page
+    )
+    by_street = Turf.objects.get(stops__household=waiting[0])
+    on_map = Turf.objects.get(stops__household=located[0])
+    assert set(by_street.households.all()) == set(waiting)
+    row = re.search(rf'data-turf-id="{by_street.pk}".*?</tr>', page, re.S).group()
+    assert "by street" in row
+    row = re.search(rf'data-turf-id="{on_map.pk}".*?</tr>', page, re.S).group()
+    assert "by street" not in row and "not on the map" not in row

@@ -22,8 +22,10 @@ from turf.imports import (
     RowError,
     address_parse,
     file_inspect,
+    normalising,
     phone_for_import,
     voters_import,
+    writing,
 )
 from turf.models import Household, ImportJob, ImportPreset, Person
 
@@ -156,33 +158,107 @@ def test_bad_rows_reported_with_row_column_and_reason(campaign, tmp_path):
     lines = [
         VAN_HEADER.encode(),
         "1,Peña,Ana,1 Elm St,Austin,TX,78702,5125550100\n".encode(),
-        b"2,Smith,Bo,2 Elm St,Austin,TX,78702,555-01\n",  # invalid phone
+        b"2,Smith,Bo,2 Elm St,Austin,TX,78702,555-01\n",  # invalid phone: a warning
         b"3,Smith,Cy,,Austin,TX,78702,\n",  # no address
         b"4,Smith,Di,4 Elm St,Austin\n",  # wrong number of columns
         b"5,Sm\xe9th,Ed,5 Elm St,Austin,TX,78702,\n",  # Latin-1 byte in a UTF-8 file
         b"6,Smith,Flo,PO Box 12,Austin,TX,78702,\n",  # not a door
         b"\n",
         b"7,Smith,Gus,7 Elm St,Austin,TX,78702,\n",
+        b"8,,,8 Elm St,Austin,TX,78702,\n",  # no name: not a person
     ]
     path = write(tmp_path, b"".join(lines))
 
     job = voters_import(campaign=campaign, path=path, preset="van-export")
 
     assert job.status == ImportJob.Status.DONE, job.error
-    assert set(people(campaign)) == {"1", "7"}
-    assert job.rows_imported == 2 and job.rows_failed == 5
-    report = {e["row"]: e for e in job.error_report}
-    assert report[3]["column"] == "Phone" and "not a valid phone number" in report[3]["reason"]
-    assert report[4]["column"] == "Address" and report[4]["reason"] == "no address"
-    assert report[5]["reason"] == "wrong number of columns: expected 8, found 5"
-    assert report[6]["column"] == "LastName" and "not valid UTF-8" in report[6]["reason"]
-    assert report[7]["column"] == "Address" and "PO box" in report[7]["reason"]
+    assert set(people(campaign)) == {"1", "2", "7"}
+    assert job.rows_imported == 3 and job.rows_failed == 5 and job.rows_warned == 1
+    report = {(e["row"], e["kind"]): e for e in job.error_report}
+    assert report[3, "warning"]["column"] == "Phone"
+    assert "not a valid phone number" in report[3, "warning"]["reason"]
+    assert report[4, "refused"]["column"] == "Address"
+    assert report[4, "refused"]["reason"] == "no address"
+    assert report[5, "refused"]["reason"] == "wrong number of columns: expected 8, found 5"
+    assert report[6, "refused"]["column"] == "LastName"
+    assert "not valid UTF-8" in report[6, "refused"]["reason"]
+    assert (
+        report[7, "refused"]["column"] == "Address" and "PO box" in report[7, "refused"]["reason"]
+    )
+    assert report[10, "refused"]["reason"] == "no name"
 
-    rows = list(csv.reader(io.StringIO("".join(",".join(map(str, r)) + "\n" for r in []))))
-    assert rows == []
     report_lines = list(imports.error_report_rows(job))
-    assert report_lines[0] == ["row", "column", "reason", "value"]
-    assert [line[0] for line in report_lines[1:]] == [3, 4, 5, 6, 7]
+    assert report_lines[0] == ["row", "problem", "column", "reason", "value"]
+    assert [(line[0], line[1]) for line in report_lines[1:]] == [
+        (4, "refused"),
+        (5, "refused"),
+        (6, "refused"),
+        (7, "refused"),
+        (10, "refused"),
+        (3, "imported without this value"),
+    ]
+
+
+def test_a_bad_phone_email_or_coordinate_keeps_the_person_without_it(campaign, tmp_path):
+    path = write(
+        tmp_path,
+        "VANID,LastName,FirstName,Address,Zip5,Phone,Email,Latitude,Longitude\n"
+        "1,Lee,Ann,1 Elm St,78702,555-01,ann@example.org,30.1,-97.7\n"
+        "2,Lee,Bo,2 Elm St,78702,5125550100,not an email,north,-97.7\n"
+        "3,Lee,Cy,3 Elm St,78702,5125550101,cy@example.org,30.1,-97.7\n",
+    )
+    job = voters_import(
+        campaign=campaign,
+        path=path,
+        column_mapping={
+            "external_id": "VANID",
+            "last_name": "LastName",
+            "first_name": "FirstName",
+            "address": "Address",
+            "zip_code": "Zip5",
+            "phone": "Phone",
+            "email": "Email",
+            "lat": "Latitude",
+            "lng": "Longitude",
+        },
+    )
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert (job.rows_imported, job.rows_failed, job.rows_warned) == (3, 0, 2)
+    found = people(campaign)
+    assert (found["1"].phone, found["1"].email) == ("", "ann@example.org")
+    assert (found["2"].phone, found["2"].email) == ("+15125550100", "")
+    assert found["2"].household.lat is None  # half a coordinate is no location
+    assert found["3"].household.lat == pytest.approx(30.1)
+    warnings = sorted((e["row"], e["column"]) for e in job.error_report)
+    assert warnings == [(2, "Phone"), (3, "Email"), (3, "Latitude")]
+    assert {e["kind"] for e in job.error_report} == {"warning"}
+
+
+@pytest.mark.parametrize(
+    ("line", "street", "unit"),
+    [
+        ("3394 US 420 HWY", "US 420 HWY", ""),
+        ("577 1/2 CARDINAL GLEN RUN", "CARDINAL GLEN RUN", ""),
+        ("1319 NC HWY 277 UNIT 398B", "NC HWY 277", "UNIT 398B"),
+        ("7772 NC HWY 128 LOT 195", "NC HWY 128", "LOT 195"),
+    ],
+)
+def test_rural_addresses_are_doors(campaign, tmp_path, line, street, unit):
+    path = write(tmp_path, VAN_HEADER + f"1,Lee,Ann,{line},Snow Camp,NC,27349,\n")
+    job = voters_import(campaign=campaign, path=path, preset="van-export")
+
+    assert (job.rows_imported, job.rows_failed) == (1, 0), job.error_report
+    household = people(campaign)["1"].household
+    assert (household.street, household.unit) == (street, unit)
+
+
+def test_rural_keys_spell_highway_alike_and_boxes_stay_refused():
+    assert address_parse("3394 US 420 HIGHWAY").key_street == "3394 US 420 HWY"
+    assert address_parse("577 1/2 CARDINAL GLEN RUN").house_number == "577 1/2"
+    for box in ("PO BOX 12", "RR 2 BOX 45", "123 RR 2 BOX 45"):
+        with pytest.raises(RowError, match="PO box"):
+            address_parse(box)
 
 
 @pytest.mark.parametrize(
@@ -357,22 +433,23 @@ def test_every_import_writes_an_audit_event(campaign, tmp_path, organizer):
     event = AuditEvent.objects.get(action="voters.import")
     assert event.campaign == campaign and event.actor == organizer
     assert str(job.pk) in event.target
-    assert event.detail["imported"] == 1 and event.detail["failed"] == 1
+    assert event.detail["imported"] == 2 and event.detail["failed"] == 0
+    assert event.detail["warned"] == 1
 
 
 # --- Normalisation: the fast paths agree with the libraries ---------------------
 
 
 def _library_only(line):
-    original = imports._fast_tags
-    imports._fast_tags = lambda _line: None
+    original = normalising._fast_tags
+    normalising._fast_tags = lambda _line: None
     imports.address_parse.cache_clear()
     try:
         return imports.address_parse(line)
     except RowError as error:
         return error.reason
     finally:
-        imports._fast_tags = original
+        normalising._fast_tags = original
         imports.address_parse.cache_clear()
 
 
@@ -390,7 +467,7 @@ def test_fast_address_path_agrees_with_usaddress():
         line += rng.choice(["", "", " Apt 4", " Unit 2B", " #12", " Ste 100", " APT 3C", " Lot 7"])
         if rng.random() < 0.3:
             line = line.upper()
-        if imports._fast_tags(line) is None:
+        if normalising._fast_tags(line) is None:
             continue
         library = _library_only(line)
         if isinstance(library, str):
@@ -407,7 +484,7 @@ def test_fast_address_path_agrees_with_usaddress():
     "line", ["123 Avenue B", "4 County Road 12", "77 Highway 9 N", "1 St James Pl", "5 Main"]
 )
 def test_odd_shapes_go_to_usaddress(line):
-    assert imports._fast_tags(line) is None
+    assert normalising._fast_tags(line) is None
     parts = address_parse(line)
     assert parts.house_number == line.split()[0]
 
@@ -452,12 +529,15 @@ def test_header_detection(tmp_path):
 
 def test_mapping_resolve_by_position_or_name(tmp_path):
     shape = file_inspect(path=write(tmp_path, VAN_HEADER + "1,Lee,Ann,1 Elm St,A,TX,78702,\n"))
-    assert imports.mapping_resolve({"address": "address", "phone": 7}, shape) == {
+    assert imports.mapping_resolve({"address": "address", "phone": 7, "last_name": 1}, shape) == {
         "address": 3,
         "phone": 7,
+        "last_name": 1,
     }
     with pytest.raises(ImportFileError, match="No column holds an address"):
         imports.mapping_resolve({"phone": 7}, shape)
+    with pytest.raises(ImportFileError, match="No column holds a name"):
+        imports.mapping_resolve({"address": 3}, shape)
 
 
 # --- The command ------------------------------------------------------------------
@@ -540,17 +620,21 @@ def test_upload_map_progress_report_flow(
 
     status = client.get(status_url).json()
     assert status["status"] == "done" and status["rows_done"] == status["rows_total"] == 2
-    assert (status["rows_imported"], status["rows_failed"]) == (1, 1)
+    assert (status["rows_imported"], status["rows_failed"], status["rows_warned"]) == (2, 0, 1)
     assert status["report_url"] == reverse("import_report", args=[campaign.slug, job.pk])
-    assert b"Download the bad rows" in client.get(detail_url).content
+    assert b"Download the report" in client.get(detail_url).content
 
     report = client.get(status["report_url"])
-    assert report["Content-Type"] == "text/csv"
+    assert report["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
-    assert rows[0] == ["row", "column", "reason", "value"]
-    assert rows[1][:2] == ["3", "Phone"] and "not a valid phone number" in rows[1][2]
+    assert rows[0] == ["row", "problem", "column", "reason", "value"]
+    assert rows[1][:3] == ["3", "imported without this value", "Phone"]
+    assert "not a valid phone number" in rows[1][3]
     assert AuditEvent.objects.filter(action="voters.import_report", actor=organizer).exists()
-    assert Person.objects.get(campaign=campaign).phone == "+15125550101"
+    assert dict(Person.objects.filter(campaign=campaign).values_list("first_name", "phone")) == {
+        "Ann": "+15125550101",
+        "Bob": "",
+    }
 
     # The saved preset is offered next time.
     assert b"Our VAN layout" in client.get(upload_url).content
@@ -604,9 +688,9 @@ def test_saved_preset_works_from_the_command_line(campaign, tmp_path):
         campaign=campaign,
         name="county",
         has_header=False,
-        column_mapping={"external_id": 0, "address": 1, "zip_code": 2},
+        column_mapping={"external_id": 0, "address": 1, "zip_code": 2, "last_name": 3},
     )
-    path = write(tmp_path, "C1,5 Elm St,78702\n")
+    path = write(tmp_path, "C1,5 Elm St,78702,Lee\n")
     call_command("import_voters", str(path), "--campaign", campaign.slug, "--preset", "county")
     assert Person.objects.get().household.address_key == "5 ELM ST 78702"
     with pytest.raises(ValidationError):
@@ -670,7 +754,7 @@ def test_status_json_while_running(client, campaign, organizer):
 @pytest.mark.django_db(transaction=True)
 def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monkeypatch):
     # Outside a transaction the merge runs on its own connection in a second thread.
-    monkeypatch.setattr(imports, "COPY_CHUNK", 10)
+    monkeypatch.setattr(writing, "COPY_CHUNK", 10)
     rows = "".join(
         f"{i},Last{i},First{i},{i // 2 + 1} Elm St,Austin,TX,78702,\n" for i in range(1, 36)
     )
@@ -682,7 +766,7 @@ def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monke
     assert (again.people_created, again.people_updated) == (0, 0)
 
     calls = []
-    original = imports.PostgresWriter._merge_batch
+    original = writing.PostgresWriter._merge_batch
 
     def fail_on_third(self, cursor, batch, counts):
         calls.append(len(batch))
@@ -690,7 +774,7 @@ def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monke
             raise RuntimeError("disk full")
         original(self, cursor, batch, counts)
 
-    monkeypatch.setattr(imports.PostgresWriter, "_merge_batch", fail_on_third)
+    monkeypatch.setattr(writing.PostgresWriter, "_merge_batch", fail_on_third)
     rows = "".join(f"N{i},New,Person,{i} Oak St,Austin,TX,78702,\n" for i in range(1, 36))
     with pytest.raises(RuntimeError, match="disk full"):
         voters_import(
@@ -700,3 +784,59 @@ def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monke
     assert not Household.objects.filter(street="Oak St").exists()
     failed = ImportJob.objects.get(status=ImportJob.Status.FAILED)
     assert "disk full" in failed.error
+
+
+# --- The package's stages ---------------------------------------------------------
+
+
+def test_each_stage_imports_only_the_stages_before_it():
+    # errors → layouts → reading → normalising → writing → job: no cycle, and a
+    # newcomer reading one stage never needs a later one.
+    import ast
+    from pathlib import Path
+
+    order = ["errors", "layouts", "reading", "normalising", "writing", "job"]
+    package = Path(imports.__file__).parent
+    assert sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__") == sorted(order)
+    for position, stage in enumerate(order):
+        tree = ast.parse((package / f"{stage}.py").read_text())
+        used = {
+            node.module.removeprefix("turf.imports.")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("turf.imports.")
+        }
+        assert used <= set(order[:position]), (stage, used)
+
+
+def test_report_cells_cannot_run_as_formulas(client, campaign, organizer, tmp_path):
+    path = write(tmp_path, VAN_HEADER + "1,Lee,Ann,1 Elm St,A,TX,78702,=HYPERLINK(1)\n")
+    job = voters_import(campaign=campaign, path=path, preset="van-export")
+    _login(client, organizer)
+    report = client.get(reverse("import_report", args=[campaign.slug, job.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
+    assert rows[1][4] == "'=HYPERLINK(1)"
+    assert "“'=HYPERLINK(1)”" not in rows[1][3] and rows[1][3].startswith("“=")
+
+
+def test_command_summary_counts_refused_rows_and_warnings(campaign, tmp_path):
+    path = write(
+        tmp_path,
+        VAN_HEADER + "1,Lee,Ann,1 Elm St,A,TX,78702,12\n2,Lee,Bo,,A,TX,78702,\n",
+    )
+    out = io.StringIO()
+    call_command(
+        "import_voters",
+        str(path),
+        "--campaign",
+        campaign.slug,
+        "--preset",
+        "van-export",
+        "--no-progress",
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert "1 rows refused, 1 rows imported with a warning" in text
+    assert "Refused rows:\n  row 3, Address: no address" in text
+    assert "Warnings (imported without the value):\n  row 2, Phone:" in text

@@ -51,9 +51,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Imported {job.rows_imported} of {job.rows_total} rows into {target}: "
             f"{job.people_created} people added, {job.people_updated} updated, "
-            f"{job.households_created} new households; {job.rows_failed} bad rows."
+            f"{job.households_created} new households; {job.rows_failed} rows refused, "
+            f"{job.rows_warned} rows imported with a warning."
         )
-        for error in job.error_report[:20]:
-            self.stdout.write(f"  row {error['row']}, {error['column']}: {error['reason']}")
-        if job.rows_failed > 20:
-            self.stdout.write(f"  …and {job.rows_failed - 20} more (see import {job.pk}).")
+        for kind, title, total in [
+            ("refused", "Refused rows", job.rows_failed),
+            ("warning", "Warnings (imported without the value)", None),
+        ]:
+            found = [e for e in job.error_report if e.get("kind", "refused") == kind]
+            if not found:
+                continue
+            self.stdout.write(f"{title}:")
+            for error in found[:20]:
+                self.stdout.write(f"  row {error['row']}, {error['column']}: {error['reason']}")
+            more = (total if total is not None else len(found)) - min(len(found), 20)
+            if more > 0:
+                self.stdout.write(f"  …and {more} more (see import {job.pk}).")

@@ -1,0 +1,149 @@
+"""Canvass results for a VAN-style bulk upload: one row per visit, in the column order the
+upload expects — voter id, date canvassed, phone, result code, then one column per survey
+question (rating before, rating after, each story theme) and one per activist code (each
+commitment kind).
+
+No row goes out without a voter id: visits with nobody from the voter file are left out,
+counted, and listed apart (the `voter_id=missing` filter exports just those).
+"""
+
+from django import forms
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils.text import slugify
+
+from conversations.models import Commitment, Visit
+from exports.kinds.base import Column, FilterForm, Kind, Reason, date_filter, phone_national, yes
+from exports.models import result_codes
+
+MISSING = "missing"
+NO_VOTER_ID = Q(person__isnull=True) | Q(person__external_id="")
+
+
+class ResultsFilterForm(FilterForm):
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "Every outcome"), *Visit.Outcome.choices], label="Outcome"
+    )
+    voter_id = forms.ChoiceField(
+        required=False,
+        choices=[("", "With a voter id (for the upload)"), (MISSING, "Only those without one")],
+        label="Voter id",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_from"].help_text = "The day of the visit."
+
+
+def _note(obj):
+    return getattr(obj, "story_note", None)
+
+
+def _rating(attr):
+    def get(obj, ctx):
+        note = _note(obj)
+        value = getattr(note, attr) if note else None
+        return "" if value is None else value
+
+    return get
+
+
+def _theme(theme):
+    return lambda obj, ctx: yes(_note(obj) and theme in _note(obj).themes)
+
+
+def _digits(e164, region):
+    national = phone_national(e164, region)
+    return "".join(ch for ch in national if ch.isdigit()) if national else ""
+
+
+def _phone(obj, ctx):
+    e164 = obj.door_phone or (obj.person.phone if obj.person else "")
+    return _digits(e164, ctx.campaign.phone_region)
+
+
+def _address(obj, ctx):
+    return obj.household.address_line if obj.household else obj.place
+
+
+class CanvassResults(Kind):
+    code = "canvass_results"
+    label = "Canvass results (VAN-style bulk upload)"
+    description = (
+        "One row per visit in the order VAN's bulk upload expects: voter id, date, phone, "
+        "result code, the survey answers and activist codes. Result codes follow the "
+        "campaign's mapping."
+    )
+    filename = "canvass-results"
+    filter_form = ResultsFilterForm
+
+    def reasons_for(self, campaign, filters):
+        if filters.get("voter_id") == MISSING:
+            return ()
+        return (Reason("no_voter_id", "had no voter id (listed apart)", NO_VOTER_ID),)
+
+    def columns(self, campaign):
+        columns = [
+            Column("vanid", "VANID", lambda o, c: o.person.external_id if o.person else ""),
+            Column(
+                "date",
+                "DateCanvassed",
+                lambda o, c: o.happened_at.astimezone(c.campaign.tz).strftime("%m/%d/%Y"),
+            ),
+            Column("phone", "Phone", _phone),
+            Column("result", "CanvassResult", lambda o, c: c.extra["codes"].get(o.outcome, "")),
+            Column("rating_before", "SQ: Rating before", _rating("rating_before")),
+            Column("rating_after", "SQ: Rating after", _rating("rating_after")),
+        ]
+        for theme in campaign.story_themes:
+            columns.append(Column(f"theme_{slugify(theme)}", f"SQ: {theme}", _theme(theme)))
+        for kind in campaign.commitment_kinds:
+            code = kind["code"]
+            columns.append(
+                Column(
+                    f"ac_{code}",
+                    f"AC: {kind['label']}",
+                    lambda o, c, a=f"ac_{code}": yes(getattr(o, a)),
+                )
+            )
+        columns += [
+            Column("name", "Name", lambda o, c: str(o.person) if o.person else ""),
+            Column(
+                "address",
+                "Address",
+                lambda o, c: o.household.address_line if o.household else o.place,
+            ),
+            Column("outcome", "Outcome", lambda o, c: o.get_outcome_display()),
+        ]
+        return columns
+
+    def default_columns(self, campaign):
+        return [
+            c.key for c in self.columns(campaign) if c.key not in ("name", "address", "outcome")
+        ]
+
+    def queryset(self, campaign, filters, ctx):
+        ctx.extra["codes"] = result_codes(campaign)
+        door_phone = (
+            Commitment.objects.filter(visit=OuterRef("pk")).exclude(phone="").values("phone")[:1]
+        )
+        activist = {
+            f"ac_{kind['code']}": Exists(
+                Commitment.objects.filter(visit=OuterRef("pk"), kind=kind["code"])
+            )
+            for kind in campaign.commitment_kinds
+        }
+        qs = (
+            Visit.objects.filter(campaign=campaign)
+            .select_related("person", "household", "story_note")
+            .annotate(door_phone=Subquery(door_phone), **activist)
+            .order_by("happened_at", "pk")
+        )
+        if filters.get("voter_id") == MISSING:
+            qs = qs.filter(NO_VOTER_ID)
+        if filters.get("outcome"):
+            qs = qs.filter(outcome=filters["outcome"])
+        if filters.get("turf"):
+            qs = qs.filter(assignment__turf=filters["turf"])
+        if filters.get("volunteer"):
+            qs = qs.filter(volunteer=filters["volunteer"])
+        return qs.filter(date_filter(campaign, filters, "happened_at"))

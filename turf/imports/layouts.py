@@ -1,0 +1,241 @@
+"""Layouts: the fields a voter file can hold, the built-in presets, and column mapping.
+
+A mapping names, for each Porchlight field, the file's column by header name or
+by position; `mapping_resolve` turns it into column indexes for one file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from turf.imports.errors import ImportFileError
+from turf.models import ImportPreset
+
+# --- What a voter file can hold -------------------------------------------------
+
+FIELDS = {
+    "external_id": "Voter ID",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "phone": "Phone",
+    "email": "Email",
+    "language": "Language",
+    "address": "Street address (whole line)",
+    "house_number": "House number",
+    "street": "Street name",
+    "unit": "Unit / apartment",
+    "city": "City",
+    "state": "State",
+    "zip_code": "ZIP code",
+    "precinct": "Precinct",
+    "lat": "Latitude",
+    "lng": "Longitude",
+}
+
+# Header spellings seen in real exports, compared by norm_header() (lowercase letters, digits).
+ALIASES = {
+    "external_id": "ncid vanid voterid voterregnum sosvoterid statevoterid regnum "
+    "voterregistrationnumber externalid personid id",
+    "first_name": "firstname fname first namefirst givenname",
+    "last_name": "lastname lname last namelast surname familyname",
+    "phone": "phone fullphonenumber phonenumber homephone cellphone mobilephone mobile "
+    "telephone tel preferredphone",
+    "email": "email emailaddress preferredemail",
+    "language": "language lang preferredlanguage",
+    "address": "address resstreetaddress streetaddress address1 addressline1 "
+    "residentialaddress resaddress residenceaddress resaddress1",
+    "house_number": "housenumber housenum streetnumber streetnum resstreetnum addressnumber "
+    "resnum houseno",
+    "street": "streetname resstreetname street",
+    "unit": "unit apt apartment unitnumber unitnum resunitnum aptnum address2 addressline2 "
+    "apartmentnumber",
+    "city": "city rescitydesc rescity residentialcity town municipality",
+    "state": "state statecd resstate residentialstate",
+    "zip_code": "zip zip5 zipcode postalcode reszip reszipcode residentialzip zip5code",
+    "precinct": "precinct precinctabbrv precinctname precinctcode pct precinctid",
+    "lat": "lat latitude",
+    "lng": "lng lon long longitude",
+}
+
+
+def norm_header(header):
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+ALIAS_TO_FIELD = {alias: name for name, aliases in ALIASES.items() for alias in aliases.split()}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A known file layout: which column holds which field, by header name or position."""
+
+    name: str
+    label: str
+    has_header: bool
+    mapping: dict
+
+
+# Built-in layouts. Saved per-campaign presets (ImportPreset) sit beside these.
+PRESETS = {
+    preset.name: preset
+    for preset in [
+        Preset(
+            name="nc-voter-file",
+            label="State voter file (NC-style: ncid, res_street_address, full_phone_number…)",
+            has_header=True,
+            mapping={
+                "external_id": "ncid",
+                "first_name": "first_name",
+                "last_name": "last_name",
+                "address": "res_street_address",
+                "city": "res_city_desc",
+                "state": "state_cd",
+                "zip_code": "zip_code",
+                "phone": "full_phone_number",
+                "precinct": "precinct_abbrv",
+            },
+        ),
+        Preset(
+            name="state-extract",
+            label=(
+                "Headerless state extract, by position: id, last, first, middle, house number, "
+                "street, unit, city, state, ZIP, phone, precinct"
+            ),
+            has_header=False,
+            mapping={
+                "external_id": 0,
+                "last_name": 1,
+                "first_name": 2,
+                "house_number": 4,
+                "street": 5,
+                "unit": 6,
+                "city": 7,
+                "state": 8,
+                "zip_code": 9,
+                "phone": 10,
+                "precinct": 11,
+            },
+        ),
+        Preset(
+            name="van-export",
+            label="VAN-style export (VANID, LastName, FirstName, Address, City, Zip5, Phone)",
+            has_header=True,
+            mapping={
+                "external_id": "VANID",
+                "last_name": "LastName",
+                "first_name": "FirstName",
+                "address": "Address",
+                "city": "City",
+                "state": "State",
+                "zip_code": "Zip5",
+                "phone": "Phone",
+                "email": "Email",
+                "precinct": "PrecinctName",
+            },
+        ),
+    ]
+}
+
+
+# --- Column mapping -------------------------------------------------------------
+
+
+def mapping_guess(shape):
+    """{field: column index} from the header's names; {} for a headerless file."""
+    guess = {}
+    if not shape.has_header:
+        return guess
+    for index, name in enumerate(shape.header):
+        field_name = ALIAS_TO_FIELD.get(norm_header(name))
+        if field_name and field_name not in guess:
+            guess[field_name] = index
+    if "address" in guess and "street" in guess and "house_number" not in guess:
+        del guess["street"]
+    return guess
+
+
+def mapping_resolve(mapping, shape):
+    """{field: column index} from a mapping that names columns by header or position.
+
+    Raises ImportFileError when the mapping cannot be used with this file.
+    """
+    resolved = {}
+    by_name = {norm_header(name): index for index, name in enumerate(shape.header)}
+    for field_name, column in (mapping or {}).items():
+        if field_name not in FIELDS or column in (None, ""):
+            continue
+        if isinstance(column, int) or (isinstance(column, str) and column.isdigit()):
+            index = int(column)
+        elif shape.has_header and norm_header(column) in by_name:
+            index = by_name[norm_header(column)]
+        else:
+            continue
+        if 0 <= index < shape.columns:
+            resolved[field_name] = index
+    has_address = "address" in resolved or {"house_number", "street"} <= resolved.keys()
+    if not resolved:
+        raise ImportFileError(
+            "None of the file's columns could be matched to voter fields. Choose the layout "
+            "(preset) that matches the file, or map the columns by hand."
+        )
+    if not has_address:
+        raise ImportFileError(
+            "No column holds an address. Map “Street address (whole line)”, or both "
+            "“House number” and “Street name”."
+        )
+    if "first_name" not in resolved and "last_name" not in resolved:
+        raise ImportFileError(
+            "No column holds a name: every door needs a person. Map “First name” or “Last name”."
+        )
+    return resolved
+
+
+def mapping_by_name(resolved, shape):
+    """A resolved mapping stored by header name when there is one (reusable as a preset)."""
+    if not shape.has_header:
+        return dict(resolved)
+    return {name: shape.header[index] for name, index in resolved.items()}
+
+
+def presets_for(campaign):
+    """Built-in presets and the campaign's saved ones, by name."""
+    found = dict(PRESETS)
+    for saved in ImportPreset.objects.filter(campaign=campaign):
+        found[saved.name] = Preset(
+            name=saved.name,
+            label=saved.name,
+            has_header=saved.has_header,
+            mapping=saved.column_mapping,
+        )
+    return found
+
+
+def preset_get(*, campaign, name):
+    presets = presets_for(campaign)
+    if name not in presets:
+        raise ImportFileError(
+            f"There is no preset called “{name}”. Known presets: {', '.join(sorted(presets))}."
+        )
+    return presets[name]
+
+
+def import_preset_save(*, campaign, name, has_header, column_mapping, created_by=None):
+    """Save (or replace) a campaign's named column mapping for the next file of this layout."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("Give the preset a name.")
+    if name in PRESETS:
+        raise ValidationError(f"“{name}” is a built-in preset. Choose another name.")
+    preset, _ = ImportPreset.objects.update_or_create(
+        campaign=campaign,
+        name=name,
+        defaults={
+            "has_header": has_header,
+            "column_mapping": column_mapping,
+            "created_by": created_by,
+        },
+    )
+    return preset

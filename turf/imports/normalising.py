@@ -1,0 +1,536 @@
+"""Normalising: one row's cells into the values written for a person and a household.
+
+Phones through phonenumbers, addresses through usaddress (with a fast path for
+the plainest shapes), and the household key that groups people at one door.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+import usaddress
+from django.core.exceptions import ValidationError
+from scourgify.address_constants import (
+    DIRECTIONAL_REPLACEMENTS,
+    OCCUPANCY_TYPE_ABBREVIATIONS,
+    STATE_ABBREVIATIONS,
+    STREET_TYPE_ABBREVIATIONS,
+)
+
+from canvass.phones import phone_normalize
+from turf.imports.errors import RowError
+
+
+@dataclass(frozen=True)
+class AddressParts:
+    house_number: str
+    street: str
+    unit: str
+    key_street: str  # normalised "123 N MAIN ST"
+    unit_id: str  # normalised "4B"
+    parts: dict = field(default_factory=dict, compare=False)
+
+
+_DIRECTIONS = {**DIRECTIONAL_REPLACEMENTS, **{v: v for v in DIRECTIONAL_REPLACEMENTS.values()}}
+_SHORT_DIRECTIONS = set(DIRECTIONAL_REPLACEMENTS.values())
+_UNIT_WORDS = {
+    **OCCUPANCY_TYPE_ABBREVIATIONS,
+    **{v: v for v in OCCUPANCY_TYPE_ABBREVIATIONS.values()},
+}
+# The fast path only takes the unit words usaddress reads the same way every time.
+_FAST_UNIT_WORDS = {"APT", "APARTMENT", "UNIT", "STE", "SUITE", "LOT", "#"}
+# Words that make usaddress read a street differently (routes, highways, "Saint").
+_NOT_NAME_WORDS = set(
+    "COUNTY STATE US USHWY RT RTE ROUTE HWY HIGHWAY SR CR FM RR HC INTERSTATE I BOX PO ST STE "
+    "AVENUE AVE AV ROAD RD PLACE PL DRIVE DR LANE LN COURT CT CIRCLE CIR BOULEVARD BLVD WAY "
+    "WY STREET TERRACE TER HALF FLOOR FL".split()
+)
+# Street types usaddress always reads as the type when they end the street ("Park" it does not).
+_FAST_STREET_TYPES = set(
+    "ST STREET AVE AVENUE RD ROAD DR DRIVE LN LANE CT COURT BLVD BOULEVARD WAY PL PLACE CIR "
+    "CIRCLE TER TERRACE".split()
+)
+_STREET_TYPE_WORDS = set(STREET_TYPE_ABBREVIATIONS) | set(STREET_TYPE_ABBREVIATIONS.values())
+# Street-type words that are common street names and that usaddress reads as names.
+_NAME_WORDS_LIKE_TYPES = set(
+    "LAKE HILL MILL PARK PINE SPRING FOREST RIVER GARDEN MEADOW RIDGE VIEW GROVE CREEK "
+    "VALLEY".split()
+)
+# Short USPS abbreviations ("DL", "LK") read as street types, never as names.
+_NOT_NAME_WORDS |= {abbr for abbr in STREET_TYPE_ABBREVIATIONS.values() if len(abbr) <= 3}
+_ORDINAL = re.compile(r"^\d+(ST|ND|RD|TH)$")
+_UNIT_ID = re.compile(r"^#?[A-Z0-9]{1,6}(-[A-Z0-9]{1,4})?$")
+_HOUSE_NUMBER = re.compile(r"^\d{1,7}$")
+
+
+def _fast_tags(line):
+    """usaddress's tags for the plainest shapes ("123 N Main St Apt 4"), else None.
+
+    Most voter-file addresses look like this, and usaddress's CRF costs about
+    100 µs a call; the library still reads everything else. tests check the two agree.
+    """
+    tokens = line.replace(",", " ").split()
+    if len(tokens) < 3 or not _HOUSE_NUMBER.match(tokens[0]):
+        return None
+    upper = [token.upper() for token in tokens]
+    tags = {"AddressNumber": tokens[0]}
+    end = len(tokens)
+    if end >= 5 and upper[-2] in _FAST_UNIT_WORDS and upper[-2] != "#":
+        if not _UNIT_ID.match(upper[-1]) or upper[-1].startswith("#"):
+            return None
+        tags["OccupancyType"] = tokens[-2]
+        tags["OccupancyIdentifier"] = tokens[-1]
+        end -= 2
+    elif end >= 4 and upper[-1].startswith("#") and _UNIT_ID.match(upper[-1]) and upper[-1] != "#":
+        tags["OccupancyIdentifier"] = tokens[-1]
+        end -= 1
+    start = 1
+    postdir = None
+    if (
+        end - start >= 3
+        and upper[end - 1] in _SHORT_DIRECTIONS
+        and upper[end - 2] in _FAST_STREET_TYPES
+    ):
+        postdir = tokens[end - 1]
+        end -= 1
+    if upper[end - 1] not in _FAST_STREET_TYPES:
+        return None
+    street_type = tokens[end - 1]
+    end -= 1
+    predir = None
+    if end - start >= 2 and upper[start] in _SHORT_DIRECTIONS:
+        predir = tokens[start]
+        start += 1
+    name = tokens[start:end]
+    if not 1 <= len(name) <= 3:
+        return None
+    for word in upper[start:end]:
+        if not (word.isalpha() or _ORDINAL.match(word)):
+            return None
+        if word in _NOT_NAME_WORDS or word in _DIRECTIONS or word in _UNIT_WORDS:
+            return None
+        if word in _STREET_TYPE_WORDS and word not in _NAME_WORDS_LIKE_TYPES:
+            return None
+    if predir:
+        tags["StreetNamePreDirectional"] = predir
+    tags["StreetName"] = " ".join(name)
+    tags["StreetNamePostType"] = street_type
+    if postdir:
+        tags["StreetNamePostDirectional"] = postdir
+    return tags
+
+
+def _library_tags(line):
+    try:
+        tags, kind = usaddress.tag(line)
+    except usaddress.RepeatedLabelError:
+        raise RowError(
+            "address", f"could not tell the house number, street and unit apart in “{line}”", line
+        ) from None
+    if kind == "PO Box" or "USPSBoxType" in tags:
+        raise RowError("address", f"“{line}” is a PO box, not a door", line)
+    return dict(tags)
+
+
+def _checked(tags, line):
+    if not tags.get("AddressNumber"):
+        raise RowError("address", f"no house number in “{line}”", line)
+    if not tags.get("StreetName"):
+        raise RowError("address", f"no street name in “{line}”", line)
+    return tags
+
+
+# Words of a numbered road: "US 420 HWY", "NC HWY 277", "SR 1002", "OLD US 1 HWY", "CO RD 12".
+_ROAD_WORDS = set(
+    "US USHWY HWY HIGHWAY ROUTE RTE RT SR CR FM RR HC STATE COUNTY CO RD ROAD I INTERSTATE "
+    "OLD BUSINESS BUS BYP BYPASS ALT SPUR LOOP EXT FWY FREEWAY EXPY PKWY PARKWAY".split()
+) | set(STATE_ABBREVIATIONS.values())
+_ROAD_NUMBER = re.compile(r"^\d{1,5}[A-Z]?$")
+_FRACTION = re.compile(r"^\d{1,2}/\d{1,2}$")
+_HOUSE_NUMBER_RURAL = re.compile(r"^\d{1,7}[A-Z]?$")
+
+
+def _rural_tags(line):
+    """Tags for a line usaddress misreads, or None. House number (and a fraction), a
+    trailing unit ("LOT 195", "UNIT 398B"), then either a numbered road, kept whole as
+    the street's name, or a street usaddress can read once the rest is set aside."""
+    tokens = line.replace(",", " ").split()
+    upper = [token.upper() for token in tokens]
+    if len(tokens) < 2 or not _HOUSE_NUMBER_RURAL.match(upper[0]):
+        return None
+    tags = {"AddressNumber": tokens[0]}
+    start, end = 1, len(tokens)
+    if _FRACTION.match(upper[1]):
+        tags["AddressNumberSuffix"] = tokens[1]
+        start = 2
+    if end - start >= 3 and upper[end - 2] in _UNIT_WORDS and upper[end - 2] != "#":
+        ident = upper[end - 1]
+        if _UNIT_ID.match(ident) and (any(c.isdigit() for c in ident) or len(ident) == 1):
+            tags["OccupancyType"] = tokens[end - 2]
+            tags["OccupancyIdentifier"] = tokens[end - 1]
+            end -= 2
+    elif end - start >= 2 and upper[end - 1].startswith("#") and _UNIT_ID.match(upper[end - 1]):
+        tags["OccupancyIdentifier"] = tokens[end - 1]
+        end -= 1
+    street = tokens[start:end]
+    words = upper[start:end]
+    if not street:
+        return None
+    if words[0] in _SHORT_DIRECTIONS and len(words) > 2:
+        tags["StreetNamePreDirectional"] = street.pop(0)
+        words.pop(0)
+    if words[-1] in _SHORT_DIRECTIONS and len(words) > 2:
+        tags["StreetNamePostDirectional"] = street.pop()
+        words.pop()
+    numbers = [word for word in words if _ROAD_NUMBER.match(word)]
+    if len(numbers) == 1 and all(w in _ROAD_WORDS or _ROAD_NUMBER.match(w) for w in words):
+        tags["StreetName"] = " ".join(street)
+        tags["_road"] = True  # its key spells "HIGHWAY" and "HWY" alike
+        return tags
+    if start == 1 and end == len(tokens):
+        return None  # nothing was set aside: the library has already said no
+    try:
+        rest = _checked(_library_tags(" ".join([tokens[0], *street])), line)
+    except RowError:
+        return None
+    if "OccupancyIdentifier" in rest and "OccupancyIdentifier" in tags:
+        return None
+    rest.update({k: v for k, v in tags.items() if k != "AddressNumber"})
+    return rest
+
+
+_STREET_PARTS = (
+    "StreetNamePreModifier",
+    "StreetNamePreDirectional",
+    "StreetNamePreType",
+    "StreetName",
+    "StreetNamePostType",
+    "StreetNamePostDirectional",
+)
+
+
+def _key_word(label, value):
+    word = value.upper().strip(".,")
+    if label in ("StreetNamePreDirectional", "StreetNamePostDirectional"):
+        return _DIRECTIONS.get(word, word)
+    if label in ("StreetNamePreType", "StreetNamePostType"):
+        return STREET_TYPE_ABBREVIATIONS.get(word, word)
+    return _NOT_KEY_WORD.sub("", word)
+
+
+_NOT_KEY_WORD = re.compile(r"[^A-Z0-9 ]")
+_NOT_UNIT_ID = re.compile(r"[^A-Z0-9]")
+
+
+def _unit_id(value):
+    return _NOT_UNIT_ID.sub("", value.upper())
+
+
+def _unit_from_cell(value):
+    """In a unit column, "Apt 4B", "#4B" and "4B" are all unit 4B."""
+    words = value.replace("#", " # ").split()
+    if len(words) > 1 and words[0].upper().strip(".") in _UNIT_WORDS:
+        words = words[1:]
+    return _unit_id("".join(words))
+
+
+@functools.lru_cache(maxsize=262_144)
+def address_parse(line):
+    """Split one street line into display parts and a normalised key. Cached per line.
+
+    Raises RowError when the line has no house number or street.
+    """
+    line = " ".join(line.split())
+    tags = _fast_tags(line)
+    if tags is None:
+        try:
+            tags = _checked(_library_tags(line), line)
+        except RowError:
+            # Rural shapes the library misreads: "3394 US 420 HWY", "577 1/2 CARDINAL GLEN
+            # RUN", "7772 NC HWY 128 LOT 195". Only lines it cannot read come here, so the
+            # keys of every address read before stay the same.
+            tags = _rural_tags(line)
+            if tags is None:
+                raise
+    number = " ".join(filter(None, [tags.get("AddressNumber"), tags.get("AddressNumberSuffix")]))
+    street = " ".join(tags[label] for label in _STREET_PARTS if tags.get(label))
+    if len(number) > 20 or len(street) > 200:
+        raise RowError("address", "house number or street name too long", line[:40])
+    key_street = " ".join(
+        [number.upper()]
+        + [_key_word(label, tags[label]) for label in _STREET_PARTS if tags.get(label)]
+    )
+    if tags.get("_road"):
+        key_street = " ".join(
+            STREET_TYPE_ABBREVIATIONS.get(word, word) for word in key_street.split()
+        )
+    unit_type = tags.get("OccupancyType") or tags.get("SubaddressType") or ""
+    unit_ident = tags.get("OccupancyIdentifier") or tags.get("SubaddressIdentifier") or ""
+    unit_ident = unit_ident.replace("# ", "#")
+    unit = " ".join(filter(None, [unit_type, unit_ident]))
+    name_labels = ("StreetNamePreModifier", "StreetNamePreType", "StreetName")
+    parts = {
+        "number": number,
+        "predir": _DIRECTIONS.get(tags.get("StreetNamePreDirectional", "").upper(), ""),
+        "name": " ".join(tags[label] for label in name_labels if tags.get(label)),
+        "type": _key_word("StreetNamePostType", tags.get("StreetNamePostType", "")),
+        "postdir": _DIRECTIONS.get(tags.get("StreetNamePostDirectional", "").upper(), ""),
+        "unit": _unit_id(unit_ident),
+        "city": tags.get("PlaceName", ""),
+        "state": tags.get("StateName", ""),
+        "zip": tags.get("ZipCode", ""),
+    }
+    return AddressParts(
+        house_number=number,
+        street=street,
+        unit=unit,
+        key_street=key_street,
+        unit_id=parts["unit"],
+        parts=parts,
+    )
+
+
+def address_key(*, address, unit_id="", zip_code="", city=""):
+    """The household key, e.g. "123 N MAIN ST #4 78702": people at one key are one household."""
+    key = address.key_street
+    if unit_id:
+        key = f"{key} #{unit_id}"
+    return f"{key} {zip_code or city.upper()}"[:300]
+
+
+def household_key(*, house_number, street, unit="", zip_code="", city=""):
+    """address_key for an address already in parts (the demo town, a form)."""
+    address = address_parse(f"{house_number} {street}")
+    unit_id = _unit_from_cell(unit) if unit else address.unit_id
+    return address_key(address=address, unit_id=unit_id, zip_code=zip_code, city=city)
+
+
+_PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-]+$")
+_NON_DIGITS = re.compile(r"\D")
+
+
+def phone_for_import(raw, region):
+    """E.164 or "" for blank; RowError for a number that is not valid.
+
+    North American numbers written as plain digits skip phonenumbers' parser
+    (the slow part) and go straight to its validity check, which gives the same
+    answer; anything else goes through canvass.phones.phone_normalize.
+    """
+    raw = raw.strip()
+    if not raw:
+        return ""
+    if region in _NANP_REGIONS and _PHONE_SHAPE.match(raw):
+        digits = _NON_DIGITS.sub("", raw)
+        if raw.startswith("+") or len(digits) == 11:
+            digits = digits[1:] if len(digits) == 11 and digits[0] == "1" else ""
+        if len(digits) == 10:
+            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
+            if phonenumbers.is_valid_number_for_region(number, region):
+                return "+1" + digits
+    try:
+        return phone_normalize(raw, region=region)
+    except ValidationError:
+        raise RowError("phone", f"“{raw}” is not a valid phone number", raw) from None
+
+
+_NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
+_STATES = {**STATE_ABBREVIATIONS, **{v: v for v in STATE_ABBREVIATIONS.values()}}
+_LIMITS = {
+    "external_id": 100,
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "language": 10,
+    "city": 100,
+    "state": 40,
+    "precinct": 60,
+    "house_number": 20,
+    "street": 200,
+    "unit": 40,
+}
+
+
+class Normaliser:
+    """Turns the cells of one row into the values written for a person and household."""
+
+    def __init__(self, *, mapping, region):
+        self.mapping = dict(mapping)  # field → column index
+        self.get = self.mapping
+        self.region = region
+        self.fields = list(self.mapping)
+        self.pick = operator.itemgetter(*self.mapping.values())
+        self.has_phone = "phone" in self.mapping
+        self.has_whole_line = "address" in self.mapping
+        self.has_coordinates = "lat" in self.mapping or "lng" in self.mapping
+        self.warnings: list[RowError] = []
+
+    def _coordinate(self, raw, column, limit):
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            self.warnings.append(RowError(column, f"“{raw[:40]}” is not a number", raw[:40]))
+            return None
+        if not -limit <= value <= limit:
+            self.warnings.append(RowError(column, f"{raw} is out of range (±{limit})", raw))
+            return None
+        return value
+
+    def __call__(self, cells):
+        """The staged values of one row; RowError when it cannot be a door or a person.
+
+        Problems with values the door does not need are appended to `warnings`
+        (the caller reports and clears them); the value is left out.
+        """
+        picked = self.pick(cells)
+        if len(self.fields) == 1:
+            picked = (picked,)
+        got = dict(zip(self.fields, picked, strict=True)).get
+        external_id = got("external_id", "").strip()
+        first_name = got("first_name", "").strip()
+        last_name = got("last_name", "").strip()
+        if self.has_whole_line:
+            line = got("address", "").strip()
+            if not line:
+                raise RowError("address", "no address")
+        else:
+            number, street_name = got("house_number", "").strip(), got("street", "").strip()
+            if not number and not street_name:
+                raise RowError("address", "no address")
+            line = f"{number} {street_name}"
+        address = address_parse(line)
+        unit = got("unit", "").strip()
+        if unit:
+            unit_id = _unit_from_cell(unit)
+            unit_display = unit
+            if unit.isalnum() and not unit.isalpha():
+                unit_display = f"#{unit}" if unit.isdigit() else unit
+            if len(unit_display) > 40:
+                raise RowError("unit", "longer than 40 characters", unit[:40])
+        else:
+            unit_id, unit_display = address.unit_id, address.unit
+        city = got("city", "").strip() or address.parts["city"]
+        state = got("state", "").strip() or address.parts["state"]
+        if state:
+            state = _STATES.get(state.upper(), state)
+        zip5 = (got("zip_code", "").strip() or address.parts["zip"]).split("-")[0].strip()[:5]
+        if len(zip5) < 5 and zip5.isdigit():
+            zip5 = zip5.zfill(5)  # spreadsheets drop New England's leading zeros
+        # A bad phone, email, language or coordinate is not a reason to lose the door:
+        # the person is kept without that value and the row gets a warning.
+        phone = ""
+        if self.has_phone:
+            try:
+                phone = phone_for_import(got("phone", ""), self.region)
+            except RowError as error:
+                self.warnings.append(error)
+        email = got("email", "").strip().lower()
+        if email and ("@" not in email or " " in email or len(email) > 254):
+            reason = "longer than 254 characters" if len(email) > 254 else "not an email address"
+            self.warnings.append(RowError("email", f"“{email[:60]}” is {reason}", email[:60]))
+            email = ""
+        language = got("language", "").strip()
+        if len(language) > 10:
+            self.warnings.append(RowError("language", "longer than 10 characters", language[:40]))
+            language = ""
+        precinct = got("precinct", "").strip()
+        lat = lng = None
+        if self.has_coordinates:
+            lat = self._coordinate(got("lat", "").strip(), "lat", 90)
+            lng = self._coordinate(got("lng", "").strip(), "lng", 180)
+            if lat is None or lng is None:
+                lat = lng = None  # half a coordinate is no location
+        if not first_name and not last_name:
+            raise RowError("last_name" if "last_name" in self.mapping else "first_name", "no name")
+        if (
+            len(external_id) > 100
+            or len(first_name) > 100
+            or len(last_name) > 100
+            or len(city) > 100
+            or len(state) > 40
+            or len(precinct) > 60
+        ):
+            _too_long(
+                external_id=external_id,
+                first_name=first_name,
+                last_name=last_name,
+                city=city,
+                state=state,
+                precinct=precinct,
+            )
+        key = address_key(address=address, unit_id=unit_id, zip_code=zip5, city=city)
+        parts = address.parts
+        return (
+            external_id,
+            first_name,
+            last_name,
+            phone,
+            email,
+            language,
+            address.house_number,
+            address.street,
+            unit_display,
+            city,
+            state,
+            zip5,
+            precinct,
+            key,
+            parts["predir"],
+            parts["name"],
+            parts["type"],
+            parts["postdir"],
+            unit_id,
+            lat,
+            lng,
+        )
+
+
+def _too_long(**values):
+    for name, value in values.items():
+        if len(value) > _LIMITS[name]:
+            raise RowError(name, f"longer than {_LIMITS[name]} characters", value[:40])
+
+
+STAGE_COLUMNS = (
+    "external_id",
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "language",
+    "house_number",
+    "street",
+    "unit",
+    "city",
+    "state",
+    "zip_code",
+    "precinct",
+    "address_key",
+    "part_predir",
+    "part_name",
+    "part_type",
+    "part_postdir",
+    "unit_id",
+    "lat",
+    "lng",
+)
+
+
+def household_parts(row):
+    """Household.address_parts from a staged row (the same shape the SQL path builds)."""
+    return {
+        "number": row["house_number"],
+        "predir": row["part_predir"],
+        "name": row["part_name"],
+        "type": row["part_type"],
+        "postdir": row["part_postdir"],
+        "unit": row["unit_id"],
+        "city": row["city"],
+        "state": row["state"],
+        "zip": row["zip_code"],
+    }
