@@ -153,6 +153,15 @@ class Commitment(models.Model):
     phone = PhoneNumberField()
     email = models.EmailField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # A "volunteer a shift" made at the door for one of the campaign's shifts: the signup
+    # it became (canvass/services/ladder.py). Kept on check-in, missed on a no-show.
+    shift_signup = models.ForeignKey(
+        "canvass.ShiftSignup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commitments",
+    )
     # Set by a YES / NO text reply to a confirmation (NO also cancels the commitment).
     confirmed_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
