@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('canvass', '0003_shifts_signups_and_volunteer_identity'),
-        ('conversations', '0006_reminder_ordering_ties_by_id'),
+        ('conversations', '0007_held_visit'),
     ]
 
     operations = [
