@@ -220,6 +220,8 @@ def _snapshot():
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                # Compiling these wide queries (JIT) took longer than running them.
+                cursor.execute("SET LOCAL jit = off")
             yield
     else:
         yield
