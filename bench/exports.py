@@ -197,8 +197,8 @@ def main():
             start = time.perf_counter()
             grow(campaign, size)
             print(f"<!-- built {size:,} in {time.perf_counter() - start:.0f} s -->", flush=True)
-            for kind in options.kinds.split(","):
-                for fmt in options.formats.split(","):
+            for fmt in options.formats.split(","):
+                for kind in options.kinds.split(","):
                     out = subprocess.run(
                         [sys.executable, __file__, "--measure", kind, fmt],
                         check=True,

@@ -79,6 +79,9 @@ class StoryNote(models.Model):
     self_rating = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="How well the canvasser listened, 0–10."
     )
+    minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How long the conversation lasted, in minutes."
+    )
 
     class Meta:
         constraints = [
@@ -93,6 +96,10 @@ class StoryNote(models.Model):
             models.CheckConstraint(
                 condition=Q(self_rating__isnull=True) | Q(self_rating__lte=10),
                 name="storynote_self_rating_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__isnull=True) | Q(minutes__lte=240),
+                name="storynote_minutes_at_most_240",
             ),
         ]
 

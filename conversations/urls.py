@@ -1,6 +1,13 @@
 from django.urls import path
 
-from conversations import api, door_views, held_views, message_views, webhooks
+from conversations import (
+    api,
+    dashboard_views,
+    door_views,
+    held_views,
+    message_views,
+    webhooks,
+)
 from conversations import views as followup_views
 
 urlpatterns = [
@@ -39,5 +46,11 @@ urlpatterns = [
         message_views.message_template_delete,
         name="message_template_delete",
     ),
+    path(
+        "c/<slug:slug>/conversations/",
+        dashboard_views.conversations_dashboard,
+        name="conversations_dashboard",
+    ),
+    path("c/<slug:slug>/coaching/<int:volunteer_id>/", dashboard_views.coaching, name="coaching"),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]
