@@ -129,8 +129,9 @@ WHERE v.campaign_id = %(campaign)s AND v.outcome = 'conversation' AND v.id > %(l
 """
 
 
-def grow(campaign, size):
-    """Bring the campaign to `size` households, people, visits and volunteers."""
+def grow(campaign, size, volunteers=None):
+    """Bring the campaign to `size` households, people and visits, and `volunteers` (else
+    `size`) volunteers."""
     from django.db import connection, transaction
 
     from canvass.models import Volunteer
@@ -153,9 +154,11 @@ def grow(campaign, size):
     )
     with transaction.atomic(), connection.cursor() as cursor:
         params = {"campaign": campaign.pk, "low": have + 1, "high": size}
+        have_volunteers = Volunteer.objects.filter(campaign=campaign).count()
+        volunteer_params = dict(params, low=have_volunteers + 1, high=volunteers or size)
         # Volunteers first: visits point at the campaign's first 200.
         statements = [s for s in GROW.split(";\n") if s.strip()]
-        cursor.execute(statements[0], params)
+        cursor.execute(statements[0], volunteer_params)
         first_volunteer = Volunteer.objects.filter(campaign=campaign).order_by("pk").first().pk
         params.update(
             first_volunteer=first_volunteer, last_person=last_person, last_visit=last_visit
@@ -199,13 +202,15 @@ def main():
             print(f"<!-- built {size:,} in {time.perf_counter() - start:.0f} s -->", flush=True)
             for fmt in options.formats.split(","):
                 for kind in options.kinds.split(","):
-                    out = subprocess.run(
+                    child = subprocess.run(
                         [sys.executable, __file__, "--measure", kind, fmt],
-                        check=True,
                         capture_output=True,
                         text=True,
                         env=dict(os.environ, MEDIA_ROOT=media),
-                    ).stdout
+                    )
+                    if child.returncode:
+                        raise SystemExit(f"{kind} {fmt} failed:\n{child.stderr[-3000:]}")
+                    out = child.stdout
                     r = json.loads(out.strip().splitlines()[-1])
                     print(
                         f"| {size:,} | {kind} | {fmt} | {r['rows']:,} | {r['left_out']:,} "

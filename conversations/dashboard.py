@@ -14,6 +14,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
@@ -40,9 +41,10 @@ class ConversationNumbers:
     doors: int = 0
     contacts: int = 0
     conversations: int = 0
-    minutes: list = field(default_factory=list, repr=False)
-    before: list = field(default_factory=list, repr=False)
-    after: list = field(default_factory=list, repr=False)
+    median_minutes: object = None
+    timed: int = 0  # notes with a length
+    average_before: object = None
+    average_after: object = None
     rated_both: int = 0
     moved: int = 0
     themes: Counter = field(default_factory=Counter)
@@ -52,18 +54,6 @@ class ConversationNumbers:
     @property
     def contact_rate_percent(self):
         return round(100 * self.contacts / self.visits) if self.visits else None
-
-    @property
-    def median_minutes(self):
-        return median(self.minutes)
-
-    @property
-    def average_before(self):
-        return round(statistics.fmean(self.before), 1) if self.before else None
-
-    @property
-    def average_after(self):
-        return round(statistics.fmean(self.after), 1) if self.after else None
 
     @property
     def moved_percent(self):
@@ -99,24 +89,112 @@ def _visit_counts():
     }
 
 
-def _add_note(target, minutes, before, after, themes):
-    if minutes is not None:
-        target.minutes.append(minutes)
-    if before is not None:
-        target.before.append(before)
-    if after is not None:
-        target.after.append(after)
-    if before is not None and after is not None:
-        target.rated_both += 1
-        target.moved += after > before
-    target.themes.update(theme for theme in themes or () if isinstance(theme, str))
+def _average(value):
+    return None if value is None else round(value, 1)
+
+
+NOTES_SQL = """
+SELECT GROUPING(a.turf_id, v.volunteer_id, day) AS grouping, a.turf_id, v.volunteer_id, day,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY n.minutes), count(n.minutes),
+       avg(n.rating_before), avg(n.rating_after),
+       count(*) FILTER (WHERE n.rating_before IS NOT NULL AND n.rating_after IS NOT NULL),
+       count(*) FILTER (WHERE n.rating_after > n.rating_before)
+FROM conversations_storynote n
+JOIN conversations_visit v ON v.id = n.visit_id
+LEFT JOIN turf_assignment a ON a.id = v.assignment_id
+CROSS JOIN LATERAL (SELECT (v.happened_at AT TIME ZONE %(tz)s)::date AS day) d
+WHERE v.campaign_id = %(campaign)s
+GROUP BY GROUPING SETS ((a.turf_id), (v.volunteer_id), (day), ())
+"""
+THEMES_SQL = """
+SELECT GROUPING(a.turf_id, v.volunteer_id, day) AS grouping, a.turf_id, v.volunteer_id, day,
+       t.theme, count(*)
+FROM conversations_storynote n
+JOIN conversations_visit v ON v.id = n.visit_id
+LEFT JOIN turf_assignment a ON a.id = v.assignment_id
+CROSS JOIN LATERAL (SELECT (v.happened_at AT TIME ZONE %(tz)s)::date AS day) d
+CROSS JOIN LATERAL jsonb_array_elements_text(
+    CASE WHEN jsonb_typeof(n.themes) = 'array' THEN n.themes ELSE '[]'::jsonb END) AS t(theme)
+WHERE v.campaign_id = %(campaign)s
+GROUP BY GROUPING SETS ((a.turf_id, t.theme), (v.volunteer_id, t.theme), (day, t.theme),
+                        (t.theme))
+"""
+# GROUPING(turf, volunteer, day) is a bit mask of the columns *not* grouped by.
+_GROUPING = {0b011: "turf", 0b101: "volunteer", 0b110: "day", 0b111: None}
+
+
+def _notes_postgresql(campaign, total, groups):
+    """Ratings, lengths and themes per group in two grouped queries (PostgreSQL)."""
+    params = {"campaign": campaign.pk, "tz": campaign.timezone}
+
+    def target(grouping, turf, volunteer, day):
+        name = _GROUPING[grouping]
+        if name is None:
+            return total
+        return groups[name].get({"turf": turf, "volunteer": volunteer, "day": day}[name])
+
+    with connection.cursor() as cursor:
+        cursor.execute(NOTES_SQL, params)
+        for grouping, turf, volunteer, day, med, timed, before, after, both, moved in cursor:
+            numbers = target(grouping, turf, volunteer, day)
+            if numbers is None:
+                continue
+            numbers.median_minutes = median([med]) if med is not None else None
+            numbers.timed = timed
+            numbers.average_before = _average(before and float(before))
+            numbers.average_after = _average(after and float(after))
+            numbers.rated_both, numbers.moved = both, moved
+        cursor.execute(THEMES_SQL, params)
+        for grouping, turf, volunteer, day, theme, count in cursor:
+            numbers = target(grouping, turf, volunteer, day)
+            if numbers is not None:
+                numbers.themes[theme] = count
+
+
+def _notes_python(campaign, total, groups):
+    """The same numbers in one pass over the notes (SQLite: the demo's small campaigns)."""
+    acc = {}
+    notes = (
+        StoryNote.objects.filter(visit__campaign=campaign)
+        .annotate(day=TruncDate("visit__happened_at", tzinfo=campaign.tz))
+        .values_list(
+            "visit__assignment__turf",
+            "visit__volunteer",
+            "day",
+            "minutes",
+            "rating_before",
+            "rating_after",
+            "themes",
+        )
+        .order_by()
+    )
+    for turf, volunteer, day, minutes, before, after, themes in notes.iterator(chunk_size=5000):
+        targets = [total] + [
+            groups[name].get(key)
+            for name, key in (("turf", turf), ("volunteer", volunteer), ("day", day))
+        ]
+        for numbers in targets:
+            if numbers is None:
+                continue
+            lists = acc.setdefault(id(numbers), (numbers, [], [], []))
+            for values, value in zip(lists[1:], (minutes, before, after), strict=True):
+                if value is not None:
+                    values.append(value)
+            if before is not None and after is not None:
+                numbers.rated_both += 1
+                numbers.moved += after > before
+            numbers.themes.update(t for t in themes or () if isinstance(t, str))
+    for numbers, minutes, before, after in acc.values():
+        numbers.median_minutes, numbers.timed = median(minutes), len(minutes)
+        numbers.average_before = _average(statistics.fmean(before)) if before else None
+        numbers.average_after = _average(statistics.fmean(after)) if after else None
 
 
 def campaign_dashboard_numbers(campaign):
     """The campaign's conversation numbers, in total and by turf, volunteer and local day.
 
-    A fixed number of queries: the visits counted in SQL per group (four), one pass over
-    the story notes' numbers (ratings, length, themes), and the follow-through tables.
+    A fixed number of queries: the visits counted per group (four), the story notes'
+    ratings, lengths and themes (two grouped queries on PostgreSQL), and follow-through.
     """
     tz = campaign.tz
     visits = Visit.objects.filter(campaign=campaign).order_by()
@@ -143,26 +221,10 @@ def campaign_dashboard_numbers(campaign):
         key = row.pop("day")
         groups["day"][key] = ConversationNumbers(label=key.isoformat(), key=key, **row)
 
-    notes = (
-        StoryNote.objects.filter(visit__campaign=campaign)
-        .annotate(day=TruncDate("visit__happened_at", tzinfo=tz))
-        .values_list(
-            "visit__assignment__turf",
-            "visit__volunteer",
-            "day",
-            "minutes",
-            "rating_before",
-            "rating_after",
-            "themes",
-        )
-        .order_by()
-    )
-    for turf, volunteer, day_key, minutes, before, after, themes in notes.iterator(chunk_size=5000):
-        _add_note(total, minutes, before, after, themes)
-        for name, key in (("turf", turf), ("volunteer", volunteer), ("day", day_key)):
-            target = groups[name].get(key)
-            if target is not None:
-                _add_note(target, minutes, before, after, themes)
+    if connection.vendor == "postgresql":
+        _notes_postgresql(campaign, total, groups)
+    else:
+        _notes_python(campaign, total, groups)
 
     followthrough = campaign_followthrough(campaign, days=True)
     total.followthrough = followthrough.total
@@ -189,6 +251,16 @@ def campaign_dashboard_numbers(campaign):
         by_volunteer=sorted(groups["volunteer"].values(), key=lambda n: (n.key is None, n.label)),
         by_day=by_day,
     )
+
+
+def rating_counts(campaign):
+    """({rating: notes}, {rating: notes}): how many rated each point before and after."""
+    notes = StoryNote.objects.filter(visit__campaign=campaign).order_by()
+    counts = []
+    for field_name in ("rating_before", "rating_after"):
+        rows = notes.exclude(**{f"{field_name}__isnull": True}).values_list(field_name)
+        counts.append(Counter(dict(rows.annotate(n=Count("pk")))))
+    return tuple(counts)
 
 
 def volunteer_conversations(campaign, volunteer, *, shift=None):

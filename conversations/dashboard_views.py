@@ -1,7 +1,5 @@
 """The conversations dashboard and the coaching view, for organizers and field leads."""
 
-from collections import Counter
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
@@ -14,6 +12,7 @@ from conversations.dashboard import (
     GROUPS,
     campaign_dashboard_numbers,
     note_medians,
+    rating_counts,
     volunteer_conversations,
 )
 from conversations.models import StoryNote
@@ -84,7 +83,7 @@ def conversations_dashboard(request, slug):
     dashboard = campaign_dashboard_numbers(campaign)
     breakdown, error = _breakdown(request, dashboard)
     total = dashboard.total
-    before, after = Counter(total.before), Counter(total.after)
+    before, after = rating_counts(campaign)
     days = dashboard.by_day[-30:]
     context = {
         "campaign": campaign,
@@ -98,7 +97,7 @@ def conversations_dashboard(request, slug):
         "themes": total.themes.most_common(),
         "charts": {
             "days": charts.by_day_chart(days) if days else "",
-            "ratings": charts.ratings_chart(before, after) if total.before else "",
+            "ratings": charts.ratings_chart(before, after) if before or after else "",
             "themes": charts.themes_chart(total.themes) if total.themes else "",
         },
         "can_edit": _can_edit(request.user, campaign),

@@ -52,8 +52,12 @@ class FilterForm(forms.Form):
     )
     date_from = forms.DateField(required=False, label="From (date)")
     date_to = forms.DateField(required=False, label="To (date)")
+    # An id (from the roster or the dashboard's links): a campaign may have thousands.
     volunteer = forms.ModelChoiceField(
-        queryset=Volunteer.objects.none(), required=False, label="Volunteer"
+        queryset=Volunteer.objects.none(),
+        required=False,
+        label="Volunteer (id)",
+        widget=forms.NumberInput(attrs={"min": 1}),
     )
 
     def __init__(self, *args, campaign, **kwargs):

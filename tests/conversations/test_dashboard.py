@@ -253,3 +253,21 @@ def test_coaching_is_for_this_campaigns_volunteers_only(campaign, town, organize
     client.login(username="olivia", password=PASSWORD)
     assert client.get(reverse("coaching", args=[campaign.slug, stranger.pk])).status_code == 404
     assert Commitment.objects.count() == 3
+
+
+@pytest.mark.postgres
+def test_the_sql_and_the_python_way_give_the_same_numbers(campaign, town):
+    from conversations import dashboard
+
+    def run(notes):
+        numbers = dashboard.campaign_dashboard_numbers(campaign)  # the visit counts
+        for group in (numbers.total, *numbers.by_turf, *numbers.by_volunteer, *numbers.by_day):
+            group.median_minutes, group.timed, group.rated_both, group.moved = None, 0, 0, 0
+            group.average_before = group.average_after = None
+            group.themes.clear()
+        groups = {name: {row.key: row for row in numbers.group(name)} for name in dashboard.GROUPS}
+        notes(campaign, numbers.total, groups)
+        return numbers
+
+    assert run(dashboard._notes_postgresql) == run(dashboard._notes_python)
+    assert run(dashboard._notes_python).total.median_minutes == 15
