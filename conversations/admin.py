@@ -6,6 +6,7 @@ from conversations.models import (
     DEFAULT_MESSAGE_TEMPLATES,
     Commitment,
     FollowUpEvent,
+    HeldVisit,
     InboundSms,
     MessageTemplate,
     OptOut,
@@ -181,4 +182,16 @@ class FollowUpEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HeldVisit)
+class HeldVisitAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "problem", "campaign", "assignment", "resolved_at"]
+    list_filter = ["campaign", "problem", "resolved_at"]
+    raw_id_fields = ["assignment", "resolved_by"]
+    # What the phone sent is kept exactly as it came; organizers deal with it on their page.
+    readonly_fields = ["client_id", "payload", "problem", "detail", "received_at"]
+
+    def has_add_permission(self, request):
         return False
