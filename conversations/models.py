@@ -159,6 +159,8 @@ class Commitment(models.Model):
 
     class Meta:
         ordering = ["when", "created_at"]
+        # The campaign's follow-ups page: its open commitments by section, in date order.
+        indexes = [models.Index(fields=["campaign", "status", "when"], name="commitment_followups")]
 
     def __str__(self):
         return f"{self.kind}: {self.what}"
