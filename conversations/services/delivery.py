@@ -672,3 +672,26 @@ def reminder_resolve(*, reminder, outcome, by):
         )
     reminder.refresh_from_db()
     return reminder
+
+
+def deadline_check(app_configs=None, **kwargs):
+    """System check: a provider call's whole deadline must end well inside the stale
+    window, or the sweep marks live calls unknown (a late success still settles them, but
+    the row shows as "needs a person" meanwhile)."""
+    from django.core.checks import Warning
+
+    stale = _setting_seconds("REMINDERS_STALE_SENDING_SECONDS", STALE_SENDING_AFTER)
+    problems = []
+    for name in ("SMS_TIMEOUT", "EMAIL_TIMEOUT"):
+        seconds = getattr(settings, name, None)
+        if seconds is not None and timedelta(seconds=seconds) >= stale:
+            problems.append(
+                Warning(
+                    f"{name} ({seconds} s) is not shorter than REMINDERS_STALE_SENDING_SECONDS "
+                    f"({stale.total_seconds():g} s).",
+                    hint=f"Lower {name} or raise REMINDERS_STALE_SENDING_SECONDS: a call "
+                    "must end before the sweep gives up on it.",
+                    id="conversations.W001",
+                )
+            )
+    return problems

@@ -243,3 +243,14 @@ def test_a_late_success_after_send_again_was_asked_is_not_sent_twice(
     assert reminder_send(reminder_id=reminder.pk) is None
     assert reload(reminder).status == Reminder.Status.SENT
     assert len(twilio.requests) == 1
+
+
+def test_a_deadline_longer_than_the_stale_window_is_flagged(settings):
+    from conversations.services.delivery import deadline_check
+
+    settings.SMS_TIMEOUT, settings.EMAIL_TIMEOUT = 15, 20
+    settings.REMINDERS_STALE_SENDING_SECONDS = 600
+    assert deadline_check() == []
+    settings.SMS_TIMEOUT = 900
+    (warning,) = deadline_check()
+    assert warning.id == "conversations.W001" and "SMS_TIMEOUT" in warning.msg
