@@ -23,7 +23,14 @@ from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from canvass.models import Membership
-from conversations.models import Commitment, HeldVisit, MessageTemplate, Step
+from conversations.models import (
+    Commitment,
+    HeldVisit,
+    InboundSms,
+    MessageTemplate,
+    Reminder,
+    Step,
+)
 from exports.models import ExportJob
 from tests.factories import (
     CampaignFactory,
@@ -125,6 +132,11 @@ RULES = {
     "shift_walk_in": ORGANIZERS,
     "shift_hand_out": ORGANIZERS,
     "result_codes": ORGANIZERS,
+    "replies_inbox": ORGANIZERS,
+    "reply_answer": ORGANIZERS,
+    "reply_handled": ORGANIZERS,
+    "reminders_needing_a_person": ORGANIZERS,
+    "reminder_settle": ORGANIZERS,
 }
 
 # Campaign personas, in the order they are tried: whoever may change something goes last.
@@ -244,7 +256,25 @@ def _world():
         # The field lead's own export: they see theirs, organizers see every one.
         "export_job": _export_done(campaign, field_lead).pk,
         "membership_unlock": organizer.memberships.get().pk,
+        "reply_answer": InboundSms.objects.create(
+            provider_id="SM-authorization",
+            from_number="+15125550199",
+            body="Can I bring a friend?",
+            handled_as=InboundSms.Handling.OTHER,
+            campaign=campaign,
+            commitment=commitment,
+        ).pk,
+        "reminder_settle": Reminder.objects.create(
+            campaign=campaign,
+            channel="sms",
+            to="+15125550199",
+            body="See you there.",
+            send_at=timezone.now(),
+            idempotency_key="authorization-unknown",
+            status=Reminder.Status.UNKNOWN,
+        ).pk,
     }
+    by_name["reply_handled"] = by_name["reply_answer"]
     for name in ("export_job_status", "export_download"):
         by_name[name] = by_name["export_job"]
     by_name["message_template_delete"] = by_name["message_template_edit"]
