@@ -4,11 +4,14 @@ The assignment link's token is the only credential (no password, no session, no 
 every view starts with `assignment_for_token`. The contract is in docs/sync-api.md.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache as django_cache
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Q
 from django.utils.dateparse import parse_datetime
@@ -31,7 +34,11 @@ from canvass.access import LEADS
 from canvass.models import Membership, Volunteer
 from conversations.models import Channel, HeldVisit, Visit
 from conversations.services import VisitConflict, VisitInvalid, visit_record
-from conversations.services.visits import HeldVisitRefused, held_visit_record
+from conversations.services.visits import (
+    PERSON_NOT_ON_LIST,
+    HeldVisitRefused,
+    held_visit_record,
+)
 from turf.models import Assignment, Household, Person, TurfStop
 
 MAX_VISITS_PER_BATCH = 200
@@ -115,6 +122,59 @@ def assignment_for_visits(token):
     raise LinkEnded()
 
 
+# A phone sends at most a few batches a minute, even coming back into signal with a day's
+# visits (200 a batch); a link far above that is broken or abused. Settings may lower it.
+SYNC_REQUESTS_PER_MINUTE = 120
+
+
+class SyncThrottled(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_requests"
+
+    def __init__(self, limit, wait):
+        self.wait = wait
+        super().__init__(
+            {
+                "detail": f"Too many requests from this link: at most {limit} a minute. "
+                f"The phone tries again in {wait} s; nothing is lost.",
+                "code": self.default_code,
+            }
+        )
+
+
+@cache
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _count_this_minute(key):
+    """How many times `key` was counted in this minute, this time included, shared by
+    every process: Redis when there is one, else the configured cache."""
+    if settings.REDIS_URL:
+        import redis
+
+        pipe = _redis().pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        try:
+            return pipe.execute()[0]
+        except redis.RedisError:
+            return 0  # a limiter outage never stops a phone from delivering
+    django_cache.add(key, 0, 120)
+    return django_cache.incr(key)
+
+
+def link_rate_check(assignment):
+    """Count a sync request against its link; SyncThrottled (429) past the minute's limit."""
+    limit = getattr(settings, "SYNC_REQUESTS_PER_MINUTE", SYNC_REQUESTS_PER_MINUTE)
+    now = time.time()
+    key = f"porchlight:sync:{assignment.token_hash[:24]}:{int(now // 60)}"
+    if _count_this_minute(key) > limit:
+        raise SyncThrottled(limit, max(1, 60 - int(now % 60)))
+
+
 class BoundedJSONParser(JSONParser):
     """JSON whose nesting is too deep for the parser is bad input (400), not a crash."""
 
@@ -141,13 +201,19 @@ class RequestTooLarge(APIException):
 
 
 class TokenAPIView(APIView):
-    """A view opened by an assignment link: no session, so no CSRF; no throttling, because
-    a phone coming back into signal sends everything it holds at once."""
+    """A view opened by an assignment link: no session, so no CSRF; no DRF throttling but a
+    per-link limit (link_rate_check) that a phone coming back into signal stays well under."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
     parser_classes = [BoundedJSONParser]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, SyncThrottled):
+            response["Retry-After"] = str(exc.wait)
+        return response
 
     def request_data(self, request):
         try:
@@ -207,6 +273,9 @@ class PersonOut(serializers.Serializer):
     id = serializers.IntegerField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
+    do_not_contact = serializers.BooleanField(
+        required=False, help_text="Present (true) only for someone who asked not to be contacted."
+    )
 
 
 class EarlierVisitOut(serializers.Serializer):
@@ -291,12 +360,13 @@ def walk_list_bundle(assignment):
     people = (
         Person.objects.filter(household__in=doors)
         .order_by("last_name", "first_name", "pk")
-        .values_list("household_id", "pk", "first_name", "last_name")
+        .values_list("household_id", "pk", "first_name", "last_name", "do_not_contact")
     )
-    for household_id, pk, first_name, last_name in people:
-        households[household_id]["people"].append(
-            {"id": pk, "first_name": first_name, "last_name": last_name}
-        )
+    for household_id, pk, first_name, last_name, do_not_contact in people:
+        person = {"id": pk, "first_name": first_name, "last_name": last_name}
+        if do_not_contact:
+            person["do_not_contact"] = True
+        households[household_id]["people"].append(person)
     visits = (
         Visit.objects.filter(campaign=campaign, household__in=doors)
         .order_by("-happened_at", "-pk")
@@ -375,6 +445,7 @@ class BundleView(TokenAPIView):
     )
     def get(self, request, token):
         assignment = assignment_for_token(token, for_write=False)
+        link_rate_check(assignment)
         # People's names and addresses: kept by the door screen itself, never by a cache.
         return Response(walk_list_bundle(assignment), headers={"Cache-Control": "no-store"})
 
@@ -422,7 +493,20 @@ class CampaignObjectField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        return self.scope(self.context["assignment"].turf.campaign)
+        return self.scope(self.context["assignment"])
+
+
+def people_for_link(assignment):
+    """The people a link may name: those at its walk list's doors and those its own
+    visits added. Anyone else gets the answer an id that does not exist gets."""
+    return (
+        Person.objects.filter(campaign=assignment.turf.campaign)
+        .filter(
+            Q(household__stops__turf=assignment.turf_id)
+            | Q(pk__in=Visit.objects.filter(assignment=assignment).values("person_id"))
+        )
+        .distinct()
+    )
 
 
 class NewPersonIn(serializers.Serializer):
@@ -458,7 +542,9 @@ class CommitmentIn(serializers.Serializer):
     when = DeviceTimeField(allow_null=True, default=None)
     owner_id = CampaignObjectField(
         source="owner",
-        scope=lambda campaign: get_user_model().objects.filter(memberships__campaign=campaign),
+        scope=lambda assignment: get_user_model().objects.filter(
+            memberships__campaign=assignment.turf.campaign
+        ),
         not_found="Choose one of this campaign's organizers or field leads.",
     )
     channel = serializers.ChoiceField(
@@ -483,19 +569,19 @@ class VisitItemIn(serializers.Serializer):
     )
     household_id = CampaignObjectField(
         source="household",
-        scope=lambda campaign: Household.objects.filter(campaign=campaign),
+        scope=lambda assignment: Household.objects.filter(campaign=assignment.turf.campaign),
         not_found="This door is not on your walk list.",
         help_text="A door on the walk list; null for a conversation away from the list.",
     )
     person_id = CampaignObjectField(
         source="person",
-        scope=lambda campaign: Person.objects.filter(campaign=campaign),
-        not_found="This person is not on your campaign's list.",
+        scope=people_for_link,
+        not_found=PERSON_NOT_ON_LIST,
     )
     new_person = NewPersonIn(allow_null=True, default=None, help_text="Someone added on the spot.")
     volunteer_id = CampaignObjectField(
         source="volunteer",
-        scope=lambda campaign: Volunteer.objects.filter(campaign=campaign),
+        scope=lambda assignment: Volunteer.objects.filter(campaign=assignment.turf.campaign),
         not_found="This volunteer is not on this assignment.",
         help_text="Default: the assignment's first volunteer.",
     )
@@ -610,6 +696,9 @@ def sync_limits():
         "commitments_per_visit": MAX_COMMITMENTS_PER_VISIT,
         "visits_per_batch": MAX_VISITS_PER_BATCH,
         "request_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        "requests_per_minute": getattr(
+            settings, "SYNC_REQUESTS_PER_MINUTE", SYNC_REQUESTS_PER_MINUTE
+        ),
         "earliest": EARLIEST.isoformat(),
         "latest": LATEST.isoformat(),
     }
@@ -687,6 +776,7 @@ class VisitBatchView(TokenAPIView):
     )
     def post(self, request, token):
         assignment, until = assignment_for_visits(token)
+        link_rate_check(assignment)
         batch = VisitBatchIn(data=self.request_data(request), context={"assignment": assignment})
         batch.is_valid(raise_exception=True)
         results = [
@@ -742,6 +832,7 @@ class HeldVisitView(TokenAPIView):
     )
     def post(self, request, token):
         assignment = assignment_for_token(token, for_write=False, ended_too=True)
+        link_rate_check(assignment)
         given = HeldVisitIn(data=self.request_data(request))
         given.is_valid(raise_exception=True)
         data = given.validated_data

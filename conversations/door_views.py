@@ -129,6 +129,9 @@ STRINGS = {
         "your other visits are not held back."
     ),
     "door": _("Door"),
+    "do_not_contact": _("do not contact"),
+    "do_not_knock": _("Do not knock."),
+    "do_not_knock_hint": _("Everyone here asked not to be contacted. Walk on to the next door."),
     "others_one": _(
         "Also on this phone: 1 note from another walk list. It is sent whenever there is signal."
     ),

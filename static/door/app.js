@@ -406,7 +406,16 @@ function card(hh) {
   const noteError = h("p", { className: "error", id: `n-${hh.id}-e`, hidden: true });
   const history = h("ul", { className: "history", "aria-label": T.earlier }, historyItems(hh));
   histories.set(hh.id, history);
-  const people = hh.people.map((p) => `${p.first_name} ${p.last_name}`.trim()).join(", ");
+  const people = hh.people.map((p) => `${p.first_name} ${p.last_name}`.trim() +
+    (p.do_not_contact ? ` (${T.do_not_contact})` : "")).join(", ");
+  // Everyone on file here asked not to be contacted: the door is not knocked at all.
+  if (hh.people.length && hh.people.every((p) => p.do_not_contact)) {
+    return h("li", { className: "door dnc", id },
+      h("h2", { id: `${id}-a` }, address(hh)),
+      h("p", { className: "people" }, people),
+      h("p", { className: "dnc-mark" }, h("strong", {}, T.do_not_knock), " ", T.do_not_knock_hint),
+      history);
+  }
   return h("li", { className: "door", id },
     h("h2", { id: `${id}-a` }, address(hh)),
     h("p", { className: "people" }, people || T.no_people),

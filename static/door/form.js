@@ -202,7 +202,8 @@ function doorField(doors, householdId, awayLabel) {
 export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft, doors, onDoor }) {
   const { campaign, owners = [] } = bundle;
   const note = initial?.story_note || {};
-  const people = household ? household.people : [];
+  // Someone who asked not to be contacted is never offered: no conversation is recorded.
+  const people = household ? household.people.filter((p) => !p.do_not_contact) : [];
   const whoOptions = [...people.map((p) => [String(p.id), `${p.first_name} ${p.last_name}`.trim()]),
     ["new", T.someone_new]];
   const who = initial

@@ -27,7 +27,7 @@ from tests.conversations.door import (
     open_door,
     waiting,
 )
-from tests.factories import VolunteerFactory
+from tests.factories import PersonFactory, VolunteerFactory
 from turf.models import Assignment, TurfStop
 from turf.services import assignment_reissue, assignment_revoke, turf_assign
 
@@ -203,7 +203,7 @@ def test_a_refused_visit_is_fixed_in_full_or_handed_to_the_organizer(
     client.force_login(organizer)
     listed = client.get(page).content.decode()
     assert "She works two jobs to keep the flat." in listed
-    assert "This door is not on your walk list." in listed
+    assert "not on your walk list." in listed
     done = client.post(reverse("held_visit_done", args=[held.campaign.slug, held.pk]))
     assert done.status_code == 302
     held.refresh_from_db()
@@ -382,3 +382,22 @@ def test_a_reissued_or_reassigned_links_notes_are_sent_from_whichever_link_is_op
     phone.locator("#others").wait_for(state="detached", timeout=WAIT_MS)
     refused = Visit.objects.get(outcome="refused")
     assert (refused.assignment, refused.volunteer) == (new, volunteer)
+
+
+def test_a_do_not_contact_door_says_do_not_knock(phone, live_server, door, campaign):
+    first, second, _ = door["households"]
+    door["rosa"].do_not_contact = True
+    door["rosa"].save()
+    PersonFactory(campaign=campaign, household=second, first_name="Quinn", do_not_contact=True)
+    open_door(phone, live_server, door["token"])
+
+    alone = card(phone, first)
+    assert "Do not knock." in alone.inner_text()
+    assert "Rosa Diaz (do not contact)" in alone.inner_text()
+    assert alone.get_by_role("button").count() == 0
+
+    # Sam still lives at the second door; Quinn is never offered for a conversation.
+    card(phone, second).get_by_role("button", name="Conversation").click()
+    form = phone.locator("form.story")
+    who = form.locator("fieldset").filter(has_text="Who did you talk with?").first
+    assert "Sam Ortiz" in who.inner_text() and "Quinn" not in who.inner_text()

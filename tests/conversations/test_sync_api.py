@@ -447,7 +447,8 @@ def test_a_conversation_at_an_event_needs_no_household(phone, campaign, assignme
 
 def test_event_conversation_with_someone_already_on_the_list(phone, campaign, assignment):
     assignment, token = assignment
-    known = PersonFactory(campaign=campaign)  # lives on no door of this turf
+    # Met at the fair, but lives at a door of this walk list (anyone else: test_sync_scope).
+    known = PersonFactory(campaign=campaign, household=doors(assignment)[2])
 
     [result] = results(phone, token, conversation(None, person_id=known.pk))
 
@@ -491,7 +492,7 @@ def test_a_person_from_another_campaign_is_refused(phone, assignment):
     )
 
     for answer in (at_door, at_event):
-        assert answer["errors"] == {"person_id": "This person is not on your campaign's list."}
+        assert answer["errors"] == {"person_id": "This person is not on your walk list."}
     assert not Visit.objects.exists()
 
 
