@@ -31,7 +31,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from canvass.access import LEADS
-from canvass.models import Membership, Volunteer
+from canvass.models import Membership, Shift, Volunteer
+from canvass.services.ladder import ladder_shifts
 from conversations.models import Channel, HeldVisit, Visit
 from conversations.services import VisitConflict, VisitInvalid, visit_record
 from conversations.services.visits import (
@@ -316,6 +317,11 @@ class BundleOut(serializers.Serializer):
     households = HouseholdOut(many=True, help_text="In walking order.")
     progress = ProgressOut()
     owners = NamedOut(many=True, help_text="Organizers and field leads who can own a follow-up.")
+    shifts = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The campaign's next shifts (id, label, starts_at, place, free): a "
+        "“volunteer a shift” commitment picks one as its shift_id.",
+    )
     limits = serializers.DictField(
         help_text="What the server accepts (lengths, counts, dates, request size): "
         "the phone checks them before it saves."
@@ -323,7 +329,7 @@ class BundleOut(serializers.Serializer):
 
 
 def walk_list_bundle(assignment):
-    """Everything a phone needs to walk `assignment`'s turf offline, in seven queries
+    """Everything a phone needs to walk `assignment`'s turf offline, in eight queries
     whatever the turf's size.
 
     Earlier visits carry only their date, outcome and story themes — never a story's
@@ -426,6 +432,8 @@ def walk_list_bundle(assignment):
             .values_list("user_id", "user__first_name", "user__last_name", "user__username")
         ],
         "limits": sync_limits(),
+        # The ladder: a "volunteer a shift" at the door picks one of these.
+        "shifts": ladder_shifts(campaign),
     }
 
 
@@ -554,6 +562,13 @@ class CommitmentIn(serializers.Serializer):
     )
     phone = serializers.CharField(max_length=40, allow_blank=True, default="")
     email = serializers.CharField(max_length=254, allow_blank=True, default="")
+    shift_id = CampaignObjectField(
+        source="shift",
+        scope=lambda campaign: Shift.objects.filter(campaign=campaign),
+        not_found="That shift is not one of this campaign's. Pick one listed.",
+        default=serializers.empty,
+        help_text="“Volunteer a shift”: one of the bundle's `shifts`; they are signed up for it.",
+    )
 
 
 class VisitItemIn(serializers.Serializer):
