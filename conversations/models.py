@@ -91,6 +91,9 @@ class StoryNote(models.Model):
     self_rating = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="How well the canvasser listened, 0–10."
     )
+    minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How long the conversation lasted, in minutes."
+    )
 
     class Meta:
         constraints = [
@@ -105,6 +108,10 @@ class StoryNote(models.Model):
             models.CheckConstraint(
                 condition=Q(self_rating__isnull=True) | Q(self_rating__lte=10),
                 name="storynote_self_rating_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__isnull=True) | Q(minutes__lte=240),
+                name="storynote_minutes_at_most_240",
             ),
         ]
 
@@ -173,6 +180,8 @@ class Commitment(models.Model):
 
     class Meta:
         ordering = ["when", "created_at"]
+        # The campaign's follow-ups page: its open commitments by section, in date order.
+        indexes = [models.Index(fields=["campaign", "status", "when"], name="commitment_followups")]
 
     def __str__(self):
         return f"{self.kind}: {self.what}"

@@ -2,6 +2,7 @@ from django.urls import path
 
 from conversations import (
     api,
+    dashboard_views,
     door_views,
     held_views,
     message_views,
@@ -75,5 +76,11 @@ urlpatterns = [
         people_views.person_forget_view,
         name="person_forget",
     ),
+    path(
+        "c/<slug:slug>/conversations/",
+        dashboard_views.conversations_dashboard,
+        name="conversations_dashboard",
+    ),
+    path("c/<slug:slug>/coaching/<int:volunteer_id>/", dashboard_views.coaching, name="coaching"),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]

@@ -227,6 +227,8 @@ def _story_note(rng, *, campaign, first):
         "values_feelings": f"{values}; {extra.lower()}" if extra else values,
         "sensitive": sensitive,
         "self_rating": rng.randint(4, 9),
+        # 10–25 minutes, as deep-canvass conversations run (no draw: the stories stay as they were).
+        "minutes": 10 + (before * 7 + len(story)) % 16,
     }
 
 
