@@ -136,6 +136,9 @@ STRINGS = {
         "your other visits are not held back."
     ),
     "door": _("Door"),
+    "drop_confirm": _("Drop what you wrote? It cannot be brought back."),
+    "keep_writing": _("Keep writing"),
+    "drop_it": _("Drop it"),
     "do_not_contact": _("do not contact"),
     "do_not_knock": _("Do not knock."),
     "do_not_knock_hint": _("Everyone here asked not to be contacted. Walk on to the next door."),

@@ -401,3 +401,44 @@ def test_a_do_not_contact_door_says_do_not_knock(phone, live_server, door, campa
     form = phone.locator("form.story")
     who = form.locator("fieldset").filter(has_text="Who did you talk with?").first
     assert "Sam Ortiz" in who.inner_text() and "Quinn" not in who.inner_text()
+
+
+def test_one_visit_per_intended_tap_and_nothing_typed_is_dropped_by_a_tap(phone, live_server, door):
+    first, second, third = door["households"]
+    open_door(phone, live_server, door["token"])
+    go_offline(phone.context)
+
+    card(phone, third).get_by_role("button", name="Not home", exact=True).dblclick()
+    waiting(phone, 1)
+    phone.wait_for_timeout(300)
+    assert len(queued(phone)) == 1
+
+    # A note typed on the card comes along into the conversation form.
+    card(phone, second).locator("input.note").fill("Spoke through the screen door")
+    card(phone, second).get_by_role("button", name="Conversation").click()
+    form = phone.locator("form.story")
+    assert form.get_by_label("Short note (optional)").input_value() == (
+        "Spoke through the screen door"
+    )
+
+    # Cancel asks before dropping anything typed.
+    form.get_by_label("Their story, in your words").fill("Her landlord keeps the deposit.")
+    form.get_by_role("button", name="Cancel").click()
+    form.get_by_role("button", name="Keep writing").click()
+    assert form.get_by_label("Their story, in your words").input_value() == (
+        "Her landlord keeps the deposit."
+    )
+    form.get_by_role("button", name="Save").click()
+    phone.wait_for_selector("li.door")
+    waiting(phone, 2)
+    go_online(phone.context)
+    waiting(phone, 0)
+    talk = Visit.objects.get(assignment=door["assignment"], outcome="conversation")
+    assert talk.note == "Spoke through the screen door"
+    assert talk.story_note.story == "Her landlord keeps the deposit."
+    assert Visit.objects.filter(assignment=door["assignment"]).count() == 2
+
+    # With nothing typed, Cancel just closes.
+    card(phone, first).get_by_role("button", name="Conversation").click()
+    phone.locator("form.story").get_by_role("button", name="Cancel").click()
+    phone.wait_for_selector("li.door")
