@@ -75,10 +75,11 @@ def test_bundle_is_the_walk_list_in_walking_order(
     assert body["campaign"]["commitment_kinds"] == campaign.commitment_kinds
     assert body["campaign"]["channels"] == ["sms", "email", "none"]
     assert [h["id"] for h in body["households"]] == [first.pk, second.pk, third.pk]
-    assert [h["position"] for h in body["households"]] == [1, 2, 3]
     door = body["households"][0]
     assert door["address"] == f"{first.house_number} Elm Street"
-    assert (door["unit"], door["lat"], door["lng"]) == ("Apt 2", 30.25, -97.75)
+    # Only what the door screen shows: no walk position (the order is the list's), no map.
+    assert set(door) == {"id", "address", "unit", "people", "visits"}
+    assert door["unit"] == "Apt 2"
     assert door["people"] == [{"id": rosa.pk, "first_name": "Rosa", "last_name": "Diaz"}]
     assert body["households"][1]["people"] == []
     assert body["progress"] == {"knocked": 0, "total": 3, "conversations": 0}

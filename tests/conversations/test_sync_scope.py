@@ -1,10 +1,24 @@
-"""A link touches only its own walk list: the people at its doors and those it added."""
+"""A link touches only its own walk list: the people at its doors and those it added; it is
+held to a number of requests a minute; its walk list is small on the wire."""
+
+import gzip
+import json
 
 import pytest
+from django.urls import reverse
 
 from conversations.models import Visit
-from tests.conversations.door import bundle, conversation, doors, knock, results, send
+from tests.conversations.door import (
+    bundle,
+    conversation,
+    doors,
+    knock,
+    results,
+    send,
+    walk_list,
+)
 from tests.factories import AssignmentFactory, PersonFactory, TurfFactory
+from turf.services import assignment_create
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +90,16 @@ def test_a_link_is_held_to_its_requests_a_minute_with_a_clear_answer(
     # Another link has its own count.
     other = AssignmentFactory(turf__campaign=campaign)
     assert send(phone, other.token, knock(doors(other)[0])).status_code == 200
+
+
+def test_the_walk_list_is_gzipped_and_carries_only_what_the_door_needs(phone, campaign, assignment):
+    turf = walk_list(campaign, doors=231, name="Long", visits_per_door=3)
+    _, token = assignment_create(turf=turf, volunteers=list(assignment[0].volunteers.all()))
+    response = phone.get(reverse("sync_bundle", args=[token]), HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(response.content))
+    assert len(body["households"]) == 231
+    assert set(body["households"][0]) == {"id", "address", "unit", "people", "visits"}
+    # 231 doors with 3 earlier visits each: a few KB on the wire.
+    assert len(response.content) < 20_000
