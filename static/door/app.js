@@ -259,7 +259,7 @@ function renderBanner() {
     banner = h("section", { id: "banner", className: "banner", role: "alert" });
     app.before(banner);
   }
-  banner.replaceChildren(h("h2", {}, T.ended_title), h("p", {}, text));
+  banner.replaceChildren(h("h2", {}, ended === "unknown" ? T.unknown_title : T.ended_title), h("p", {}, text));
 }
 
 // Notes another link left on this phone (a reissued link, a shared phone) are sent from
@@ -292,7 +292,9 @@ function renderProblems() {
   }
   panel.replaceChildren(...rows.map((row) => {
     const hh = bundle?.households.find((item) => item.id === row.payload.household_id);
-    const where = hh ? address(hh) : row.payload.place || T.event;
+    // A door's visit is never called a conversation away from the list, even once its
+    // door has left the walk list.
+    const where = hh ? address(hh) : row.payload.household_id != null ? T.door_gone : row.payload.place || T.event;
     const line = `${where} · ${LABEL[row.payload.outcome]}`;
     const handButton = h("button", { type: "button", className: "quiet", onclick: () => handOver(row),
       "aria-label": `${T.hand_over}: ${line}` }, T.hand_over);

@@ -5,8 +5,12 @@ const json = (id) => JSON.parse(document.getElementById(id).textContent);
 export const T = json("door-strings");
 export const CHANNELS = json("door-channels");
 
+const plural = new Intl.PluralRules(document.documentElement.lang);
+
+// `{n}` strings come in plural forms ({one, other}); the language's rules pick one.
 export function fmt(key, vars = {}) {
-  return T[key].replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
+  const text = typeof T[key] === "object" ? T[key][plural.select(vars.n)] ?? T[key].other : T[key];
+  return text.replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
 }
 
 let uid = 0;

@@ -277,7 +277,7 @@ def test_an_older_walk_list_never_hides_visits_just_delivered(phone, live_server
         phone.wait_for_timeout(100)
     assert served
     phone.wait_for_timeout(300)
-    progress = "2 of 3 doors knocked · 1 conversations"
+    progress = "2 of 3 doors knocked · 1 conversation"
     assert phone.locator("#progress").inner_text() == progress
     assert "Not home" in card(phone, first).locator(".history").inner_text()
     assert Visit.objects.filter(assignment=door["assignment"]).count() == 2
@@ -442,3 +442,30 @@ def test_one_visit_per_intended_tap_and_nothing_typed_is_dropped_by_a_tap(phone,
     card(phone, first).get_by_role("button", name="Conversation").click()
     phone.locator("form.story").get_by_role("button", name="Cancel").click()
     phone.wait_for_selector("li.door")
+
+
+def test_counts_speak_in_the_right_number_and_an_unknown_link_is_not_ended(
+    phone, live_server, door
+):
+    first, second, _ = door["households"]
+    open_door(phone, live_server, door["token"])
+    conversation_on_phone(phone, first, who="Rosa Diaz")
+    waiting(phone, 0)
+    assert phone.locator("#progress").inner_text() == "1 of 3 doors knocked · 1 conversation"
+
+    go_offline(phone.context)
+    not_contact(phone, second, "Moved")
+    Assignment.objects.filter(pk=door["assignment"].pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    go_online(phone.context)
+    banner = phone.locator("#banner")
+    banner.wait_for(timeout=WAIT_MS)
+    assert "1 unsent note is kept on this phone" in banner.inner_text()
+    phone.get_by_role("button", name="Finish").click()
+    assert "1 note has not been sent yet" in phone.locator(".notice").inner_text()
+
+    phone.goto(door_url(live_server, "no-such-link"))
+    banner.wait_for(timeout=WAIT_MS)
+    assert "This link is not known" in banner.inner_text()
+    assert "has ended" not in banner.inner_text()
