@@ -487,8 +487,10 @@ class CampaignObjectField(serializers.PrimaryKeyRelatedField):
     """An id of something in the assignment's campaign. Ids from elsewhere get the same
     answer as ids that do not exist, so nothing outside the campaign can be probed."""
 
-    def __init__(self, *, scope, not_found, **kwargs):
+    def __init__(self, *, scope, not_found, by_link=False, **kwargs):
+        # `by_link`: `scope` is given the assignment rather than its campaign.
         self.scope = scope
+        self.by_link = by_link
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("required", False)
         kwargs.setdefault("default", None)
@@ -496,7 +498,8 @@ class CampaignObjectField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        return self.scope(self.context["assignment"])
+        assignment = self.context["assignment"]
+        return self.scope(assignment if self.by_link else assignment.turf.campaign)
 
 
 def people_for_link(assignment):
@@ -545,9 +548,7 @@ class CommitmentIn(serializers.Serializer):
     when = DeviceTimeField(allow_null=True, default=None)
     owner_id = CampaignObjectField(
         source="owner",
-        scope=lambda assignment: get_user_model().objects.filter(
-            memberships__campaign=assignment.turf.campaign
-        ),
+        scope=lambda campaign: get_user_model().objects.filter(memberships__campaign=campaign),
         not_found="Choose one of this campaign's organizers or field leads.",
     )
     channel = serializers.ChoiceField(
@@ -579,19 +580,20 @@ class VisitItemIn(serializers.Serializer):
     )
     household_id = CampaignObjectField(
         source="household",
-        scope=lambda assignment: Household.objects.filter(campaign=assignment.turf.campaign),
+        scope=lambda campaign: Household.objects.filter(campaign=campaign),
         not_found="This door is not on your walk list.",
         help_text="A door on the walk list; null for a conversation away from the list.",
     )
     person_id = CampaignObjectField(
         source="person",
         scope=people_for_link,
+        by_link=True,
         not_found=PERSON_NOT_ON_LIST,
     )
     new_person = NewPersonIn(allow_null=True, default=None, help_text="Someone added on the spot.")
     volunteer_id = CampaignObjectField(
         source="volunteer",
-        scope=lambda assignment: Volunteer.objects.filter(campaign=assignment.turf.campaign),
+        scope=lambda campaign: Volunteer.objects.filter(campaign=campaign),
         not_found="This volunteer is not on this assignment.",
         help_text="Default: the assignment's first volunteer.",
     )
