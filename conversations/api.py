@@ -4,15 +4,20 @@ The assignment link's token is the only credential (no password, no session, no 
 every view starts with `assignment_for_token`. The contract is in docs/sync-api.md.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache as django_cache
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Q
 from django.utils.dateparse import parse_datetime
+from django.utils.decorators import method_decorator
 from django.utils.timezone import is_naive
+from django.views.decorators.gzip import gzip_page
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -32,7 +37,11 @@ from canvass.models import Membership, Shift, Volunteer
 from canvass.services.ladder import ladder_shifts
 from conversations.models import Channel, HeldVisit, Visit
 from conversations.services import VisitConflict, VisitInvalid, visit_record
-from conversations.services.visits import HeldVisitRefused, held_visit_record
+from conversations.services.visits import (
+    PERSON_NOT_ON_LIST,
+    HeldVisitRefused,
+    held_visit_record,
+)
 from turf.models import Assignment, Household, Person, TurfStop
 
 MAX_VISITS_PER_BATCH = 200
@@ -116,6 +125,59 @@ def assignment_for_visits(token):
     raise LinkEnded()
 
 
+# A phone sends at most a few batches a minute, even coming back into signal with a day's
+# visits (200 a batch); a link far above that is broken or abused. Settings may lower it.
+SYNC_REQUESTS_PER_MINUTE = 120
+
+
+class SyncThrottled(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_requests"
+
+    def __init__(self, limit, wait):
+        self.wait = wait
+        super().__init__(
+            {
+                "detail": f"Too many requests from this link: at most {limit} a minute. "
+                f"The phone tries again in {wait} s; nothing is lost.",
+                "code": self.default_code,
+            }
+        )
+
+
+@cache
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _count_this_minute(key):
+    """How many times `key` was counted in this minute, this time included, shared by
+    every process: Redis when there is one, else the configured cache."""
+    if settings.REDIS_URL:
+        import redis
+
+        pipe = _redis().pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        try:
+            return pipe.execute()[0]
+        except redis.RedisError:
+            return 0  # a limiter outage never stops a phone from delivering
+    django_cache.add(key, 0, 120)
+    return django_cache.incr(key)
+
+
+def link_rate_check(assignment):
+    """Count a sync request against its link; SyncThrottled (429) past the minute's limit."""
+    limit = getattr(settings, "SYNC_REQUESTS_PER_MINUTE", SYNC_REQUESTS_PER_MINUTE)
+    now = time.time()
+    key = f"porchlight:sync:{assignment.token_hash[:24]}:{int(now // 60)}"
+    if _count_this_minute(key) > limit:
+        raise SyncThrottled(limit, max(1, 60 - int(now % 60)))
+
+
 class BoundedJSONParser(JSONParser):
     """JSON whose nesting is too deep for the parser is bad input (400), not a crash."""
 
@@ -142,13 +204,19 @@ class RequestTooLarge(APIException):
 
 
 class TokenAPIView(APIView):
-    """A view opened by an assignment link: no session, so no CSRF; no throttling, because
-    a phone coming back into signal sends everything it holds at once."""
+    """A view opened by an assignment link: no session, so no CSRF; no DRF throttling but a
+    per-link limit (link_rate_check) that a phone coming back into signal stays well under."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
     parser_classes = [BoundedJSONParser]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, SyncThrottled):
+            response["Retry-After"] = str(exc.wait)
+        return response
 
     def request_data(self, request):
         try:
@@ -208,6 +276,9 @@ class PersonOut(serializers.Serializer):
     id = serializers.IntegerField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
+    do_not_contact = serializers.BooleanField(
+        required=False, help_text="Present (true) only for someone who asked not to be contacted."
+    )
 
 
 class EarlierVisitOut(serializers.Serializer):
@@ -224,11 +295,8 @@ class EarlierVisitOut(serializers.Serializer):
 
 class HouseholdOut(serializers.Serializer):
     id = serializers.IntegerField()
-    position = serializers.IntegerField()
     address = serializers.CharField(help_text="House number and street.")
     unit = serializers.CharField()
-    lat = serializers.FloatField(allow_null=True)
-    lng = serializers.FloatField(allow_null=True)
     people = PersonOut(many=True)
     visits = EarlierVisitOut(many=True, help_text="Every visit at this door, newest first.")
 
@@ -275,34 +343,29 @@ def walk_list_bundle(assignment):
         TurfStop.objects.filter(turf=turf)
         .order_by("position")
         .values(
-            "position",
             "household_id",
             "household__house_number",
             "household__street",
             "household__unit",
-            "household__lat",
-            "household__lng",
         )
     ):
         households[stop["household_id"]] = {
             "id": stop["household_id"],
-            "position": stop["position"],
             "address": f"{stop['household__house_number']} {stop['household__street']}".strip(),
             "unit": stop["household__unit"],
-            "lat": stop["household__lat"],
-            "lng": stop["household__lng"],
             "people": [],
             "visits": [],
         }
     people = (
         Person.objects.filter(household__in=doors)
         .order_by("last_name", "first_name", "pk")
-        .values_list("household_id", "pk", "first_name", "last_name")
+        .values_list("household_id", "pk", "first_name", "last_name", "do_not_contact")
     )
-    for household_id, pk, first_name, last_name in people:
-        households[household_id]["people"].append(
-            {"id": pk, "first_name": first_name, "last_name": last_name}
-        )
+    for household_id, pk, first_name, last_name, do_not_contact in people:
+        person = {"id": pk, "first_name": first_name, "last_name": last_name}
+        if do_not_contact:
+            person["do_not_contact"] = True
+        households[household_id]["people"].append(person)
     visits = (
         Visit.objects.filter(campaign=campaign, household__in=doors)
         .order_by("-happened_at", "-pk")
@@ -368,6 +431,8 @@ def walk_list_bundle(assignment):
 
 
 class BundleView(TokenAPIView):
+    # Repetitive JSON: gzip takes a 250-door walk list to a fraction on a phone's slow link.
+    @method_decorator(gzip_page)
     @extend_schema(
         operation_id="walk_list_bundle",
         summary="The walk list behind an assignment link",
@@ -383,6 +448,7 @@ class BundleView(TokenAPIView):
     )
     def get(self, request, token):
         assignment = assignment_for_token(token, for_write=False)
+        link_rate_check(assignment)
         # People's names and addresses: kept by the door screen itself, never by a cache.
         return Response(walk_list_bundle(assignment), headers={"Cache-Control": "no-store"})
 
@@ -421,8 +487,10 @@ class CampaignObjectField(serializers.PrimaryKeyRelatedField):
     """An id of something in the assignment's campaign. Ids from elsewhere get the same
     answer as ids that do not exist, so nothing outside the campaign can be probed."""
 
-    def __init__(self, *, scope, not_found, **kwargs):
+    def __init__(self, *, scope, not_found, by_link=False, **kwargs):
+        # `by_link`: `scope` is given the assignment rather than its campaign.
         self.scope = scope
+        self.by_link = by_link
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("required", False)
         kwargs.setdefault("default", None)
@@ -430,7 +498,21 @@ class CampaignObjectField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        return self.scope(self.context["assignment"].turf.campaign)
+        assignment = self.context["assignment"]
+        return self.scope(assignment if self.by_link else assignment.turf.campaign)
+
+
+def people_for_link(assignment):
+    """The people a link may name: those at its walk list's doors and those its own
+    visits added. Anyone else gets the answer an id that does not exist gets."""
+    return (
+        Person.objects.filter(campaign=assignment.turf.campaign)
+        .filter(
+            Q(household__stops__turf=assignment.turf_id)
+            | Q(pk__in=Visit.objects.filter(assignment=assignment).values("person_id"))
+        )
+        .distinct()
+    )
 
 
 class NewPersonIn(serializers.Serializer):
@@ -504,8 +586,9 @@ class VisitItemIn(serializers.Serializer):
     )
     person_id = CampaignObjectField(
         source="person",
-        scope=lambda campaign: Person.objects.filter(campaign=campaign),
-        not_found="This person is not on your campaign's list.",
+        scope=people_for_link,
+        by_link=True,
+        not_found=PERSON_NOT_ON_LIST,
     )
     new_person = NewPersonIn(allow_null=True, default=None, help_text="Someone added on the spot.")
     volunteer_id = CampaignObjectField(
@@ -625,6 +708,9 @@ def sync_limits():
         "commitments_per_visit": MAX_COMMITMENTS_PER_VISIT,
         "visits_per_batch": MAX_VISITS_PER_BATCH,
         "request_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        "requests_per_minute": getattr(
+            settings, "SYNC_REQUESTS_PER_MINUTE", SYNC_REQUESTS_PER_MINUTE
+        ),
         "earliest": EARLIEST.isoformat(),
         "latest": LATEST.isoformat(),
     }
@@ -702,6 +788,7 @@ class VisitBatchView(TokenAPIView):
     )
     def post(self, request, token):
         assignment, until = assignment_for_visits(token)
+        link_rate_check(assignment)
         batch = VisitBatchIn(data=self.request_data(request), context={"assignment": assignment})
         batch.is_valid(raise_exception=True)
         results = [
@@ -757,6 +844,7 @@ class HeldVisitView(TokenAPIView):
     )
     def post(self, request, token):
         assignment = assignment_for_token(token, for_write=False, ended_too=True)
+        link_rate_check(assignment)
         given = HeldVisitIn(data=self.request_data(request))
         given.is_valid(raise_exception=True)
         data = given.validated_data

@@ -17,6 +17,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -37,7 +38,6 @@ DOOR_ASSETS = (
 # them in the visitor's language with no second request.
 STRINGS = {
     "knocked": _("{knocked} of {total} doors knocked"),
-    "conversations": _("{n} conversations"),
     "waiting_one": _("1 visit waiting to sync"),
     "waiting_other": _("{n} visits waiting to sync"),
     "all_sent": _("Everything is sent"),
@@ -47,19 +47,13 @@ STRINGS = {
     "offline": _("No signal: safe on this phone."),
     "retry_in": _("Will try again in {s} s."),
     "ended_title": _("This link has ended"),
-    "ended_unsent": _(
-        "Please reach your organizer: {n} unsent notes are kept on this phone until they "
-        "are delivered. Do not clear this browser's data."
-    ),
     "ended_clear": _("Everything was delivered. This phone no longer holds anyone's details."),
     "unknown_link": _("This link is not known. Check it with your organizer."),
+    "unknown_title": _("This link is not known"),
+    "door_gone": _("A door no longer on your walk list"),
     "no_list": _("The walk list has not reached this phone yet. Try again when you have signal."),
     "finish": _("Finish"),
     "recording_as": _("Recording as"),
-    "finish_unsent": _(
-        "{n} notes have not been sent yet. They stay on this phone: keep this page and tap "
-        "“Sync now” when you have signal."
-    ),
     "finish_done": _("All sent. This phone no longer holds anyone's details. Thank you!"),
     "finish_confirm": _(
         "Finish this walk list? Everything is sent, so the list will be removed from this phone."
@@ -136,6 +130,12 @@ STRINGS = {
         "your other visits are not held back."
     ),
     "door": _("Door"),
+    "drop_confirm": _("Drop what you wrote? It cannot be brought back."),
+    "keep_writing": _("Keep writing"),
+    "drop_it": _("Drop it"),
+    "do_not_contact": _("do not contact"),
+    "do_not_knock": _("Do not knock."),
+    "do_not_knock_hint": _("Everyone here asked not to be contacted. Walk on to the next door."),
     "others_one": _(
         "Also on this phone: 1 note from another walk list. It is sent whenever there is signal."
     ),
@@ -157,6 +157,31 @@ STRINGS = {
     "shift_full": _("full: the waitlist"),
     "no_shifts": _("No shifts are planned yet: the follow-up owner will find them one."),
 }
+
+
+# Strings with a count: both forms go to the phone, which picks one with Intl.PluralRules.
+PLURALS = {
+    "conversations": ("{n} conversation", "{n} conversations"),
+    "ended_unsent": (
+        "Please reach your organizer: {n} unsent note is kept on this phone until it is "
+        "delivered. Do not clear this browser's data.",
+        "Please reach your organizer: {n} unsent notes are kept on this phone until they "
+        "are delivered. Do not clear this browser's data.",
+    ),
+    "finish_unsent": (
+        "{n} note has not been sent yet. It stays on this phone: keep this page and tap "
+        "“Sync now” when you have signal.",
+        "{n} notes have not been sent yet. They stay on this phone: keep this page and tap "
+        "“Sync now” when you have signal.",
+    ),
+}
+
+
+def _strings():
+    strings = {key: str(value) for key, value in STRINGS.items()}
+    for key, (one, other) in PLURALS.items():
+        strings[key] = {"one": ngettext(one, other, 1), "other": ngettext(one, other, 2)}
+    return strings
 
 
 def _get_assignment_for_token(token):
@@ -182,7 +207,7 @@ def _shell(request, status=200):
         )
         return response
     context = {
-        "strings": {key: str(value) for key, value in STRINGS.items()},
+        "strings": _strings(),
         "outcomes": [{"code": code, "label": str(label)} for code, label in Visit.Outcome.choices],
         "channels": {code: str(label) for code, label in Channel.choices},
         "languages": settings.LANGUAGES,

@@ -43,6 +43,7 @@ class VisitConflict(Exception):
     """The client_id already belongs to a different visit; nothing was written."""
 
 
+PERSON_NOT_ON_LIST = "This person is not on your walk list."
 VISIT_CONFLICT_MESSAGE = (
     "A different visit was already saved with this client_id. Nothing was changed: "
     "record it again as a new visit if it really is another one."
@@ -261,10 +262,15 @@ def _visit_errors(
         errors["new_person"] = "Pick someone on the list or add a new person, not both."
     elif person is not None:
         if person.campaign_id != campaign.pk:
-            errors["person_id"] = "This person is not on your campaign's list."
+            errors["person_id"] = PERSON_NOT_ON_LIST
         elif household is not None and person.household_id != household.pk:
             errors["person_id"] = (
                 "This person is not listed at this door. Add them as a new person instead."
+            )
+        elif conversation and person.do_not_contact:
+            errors["person_id"] = (
+                "This person asked not to be contacted: no conversation is recorded with them. "
+                "Record the door as it went (not home, refused…) or talk with someone else."
             )
     elif new_person is not None:
         person_errors = _new_person_errors(new_person, campaign=campaign)

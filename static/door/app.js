@@ -23,6 +23,7 @@ let me = null; // which of a pair is holding the phone: their volunteer id
 // Stamped on every visit; the first volunteer listed until a pair says otherwise.
 const holder = () => me ?? bundle?.assignment.volunteers?.[0]?.id ?? null;
 const histories = new Map(); // household id → its <ul> of visits
+const saving = new Set(); // doors whose non-contact is being saved right now
 
 const sync = createSync({
   current: token,
@@ -48,16 +49,11 @@ const address = (hh) => hh.address + (hh.unit ? `, ${hh.unit}` : "");
 const unsent = () => queue.length;
 
 // `started` is when the volunteer tapped: the budget runs from the tap to the message.
-async function saveVisit(payload, previous, started = performance.now()) {
-  await store.putVisit({
-    client_id: payload.client_id,
-    token,
-    state: "waiting",
-    saved_at: previous?.saved_at ?? Date.now(),
-    payload,
-    errors: null,
-    detail: "",
-  });
+// `fromForm`: the form's draft ends in the same write.
+async function saveVisit(payload, previous, started = performance.now(), fromForm = false) {
+  const record = { client_id: payload.client_id, token, state: "waiting",
+    saved_at: previous?.saved_at ?? Date.now(), payload, errors: null, detail: "" };
+  await (fromForm ? store.putVisitDropDraft(record, token) : store.putVisit(record));
   toast(T.saved);
   performance.measure("door-save", { start: started, end: performance.now() });
   await refreshQueue();
@@ -263,7 +259,7 @@ function renderBanner() {
     banner = h("section", { id: "banner", className: "banner", role: "alert" });
     app.before(banner);
   }
-  banner.replaceChildren(h("h2", {}, T.ended_title), h("p", {}, text));
+  banner.replaceChildren(h("h2", {}, ended === "unknown" ? T.unknown_title : T.ended_title), h("p", {}, text));
 }
 
 // Notes another link left on this phone (a reissued link, a shared phone) are sent from
@@ -296,7 +292,9 @@ function renderProblems() {
   }
   panel.replaceChildren(...rows.map((row) => {
     const hh = bundle?.households.find((item) => item.id === row.payload.household_id);
-    const where = hh ? address(hh) : row.payload.place || T.event;
+    // A door's visit is never called a conversation away from the list, even once its
+    // door has left the walk list.
+    const where = hh ? address(hh) : row.payload.household_id != null ? T.door_gone : row.payload.place || T.event;
     const line = `${where} · ${LABEL[row.payload.outcome]}`;
     const handButton = h("button", { type: "button", className: "quiet", onclick: () => handOver(row),
       "aria-label": `${T.hand_over}: ${line}` }, T.hand_over);
@@ -321,7 +319,7 @@ function renderProblems() {
 // `draft` is a note that was being written when the page last closed: it comes back
 // as it was, with the same client_id, so saving it twice still makes one visit.
 // `row` is a visit being fixed: every part of it can change, its door included.
-function openForm(household, row, draft) {
+function openForm(household, row, draft, cardNote = "") {
   if (!bundle) return;
   view = "form";
   const openedAt = draft?.opened_at ?? isoWithOffset();
@@ -330,7 +328,13 @@ function openForm(household, row, draft) {
   let here = household;
   // The phone's back button closes the form instead of leaving the page.
   history.pushState({ doorForm: true }, "");
+  // Draft writes go one after another and stop once the form is closed, so a late one
+  // never lands after the visit was saved or dropped.
+  let closed = false;
+  let drafting = Promise.resolve();
   const close = async () => {
+    closed = true;
+    await drafting;
     await store.deleteDraft(token);
     if (history.state?.doorForm) history.back();
     view = "list";
@@ -338,16 +342,21 @@ function openForm(household, row, draft) {
     if (here) document.getElementById(`h-${here.id}`)?.scrollIntoView();
   };
   const onSave = async (payload) => {
+    if (closed) return;
+    closed = true;
+    await drafting;
     await saveVisit({ ...payload, client_id: clientId, volunteer_id: row ? row.payload.volunteer_id : holder(),
-      happened_at: row ? row.payload.happened_at : openedAt }, row);
+      happened_at: row ? row.payload.happened_at : openedAt }, row, performance.now(), true);
     if (row && row.client_id !== clientId) {
       await store.deleteVisit(row.client_id);
       await refreshQueue();
     }
     await close();
   };
-  const onDraft = (payload) => store.putDraft({ token, client_id: clientId, opened_at: openedAt,
-    household_id: here?.id ?? null, payload });
+  const onDraft = (payload) => {
+    drafting = drafting.then(() => (closed ? null : store.putDraft({ token, client_id: clientId,
+      opened_at: openedAt, household_id: here?.id ?? null, payload }))).catch(() => {});
+  };
   const doors = row ? bundle.households.map((hh) => [hh.id, address(hh)]) : null;
   const show = (hh, initial) => {
     here = hh;
@@ -358,7 +367,7 @@ function openForm(household, row, draft) {
       : conversationForm({ bundle, household: hh, initial, onSave, onCancel: close, onDraft, doors,
           onDoor: (id, payload) => show(bundle.households.find((item) => item.id === id) || null,
             { ...payload, household_id: id, person_id: null }) });
-    if (draft || hh !== household) form.dataset.dirty = "1";
+    if (draft || hh !== household || cardNote) form.dataset.dirty = "1";
     form.addEventListener("input", () => { form.dataset.dirty = "1"; }, { once: true });
     app.replaceChildren(form);
     scrollTo(0, 0);
@@ -366,7 +375,8 @@ function openForm(household, row, draft) {
     heading.tabIndex = -1;
     heading.focus();
   };
-  show(household, draft ? draft.payload : row ? { ...row.payload, errors: row.errors, detail: row.detail } : null);
+  show(household, draft ? draft.payload : row ? { ...row.payload, errors: row.errors, detail: row.detail }
+    : cardNote ? { note: cardNote } : null);
 }
 
 function openFix(row) {
@@ -406,7 +416,16 @@ function card(hh) {
   const noteError = h("p", { className: "error", id: `n-${hh.id}-e`, hidden: true });
   const history = h("ul", { className: "history", "aria-label": T.earlier }, historyItems(hh));
   histories.set(hh.id, history);
-  const people = hh.people.map((p) => `${p.first_name} ${p.last_name}`.trim()).join(", ");
+  const people = hh.people.map((p) => `${p.first_name} ${p.last_name}`.trim() +
+    (p.do_not_contact ? ` (${T.do_not_contact})` : "")).join(", ");
+  // Everyone on file here asked not to be contacted: the door is not knocked at all.
+  if (hh.people.length && hh.people.every((p) => p.do_not_contact)) {
+    return h("li", { className: "door dnc", id },
+      h("h2", { id: `${id}-a` }, address(hh)),
+      h("p", { className: "people" }, people),
+      h("p", { className: "dnc-mark" }, h("strong", {}, T.do_not_knock), " ", T.do_not_knock_hint),
+      history);
+  }
   return h("li", { className: "door", id },
     h("h2", { id: `${id}-a` }, address(hh)),
     h("p", { className: "people" }, people || T.no_people),
@@ -431,10 +450,21 @@ function card(hh) {
               return;
             }
             note.removeAttribute("aria-invalid");
-            saveVisit(payload, null, event.timeStamp).then(() => { note.value = ""; });
+            // One visit per intended tap: the second click of a double tap (the browser
+            // counts it in `detail`), or a tap while this door's last one is still saving,
+            // records nothing more.
+            if (event.detail > 1 || saving.has(hh.id)) return;
+            saving.add(hh.id);
+            saveVisit(payload, null, event.timeStamp).then(() => { note.value = ""; })
+              .finally(() => saving.delete(hh.id));
           } }, o.label)),
       h("button", { type: "button", className: "primary", "data-outcome": "conversation",
-        "aria-describedby": `${id}-a`, onclick: () => openForm(hh) }, T.conversation)));
+        "aria-describedby": `${id}-a`, onclick: () => {
+          // A note typed on the card goes into the form rather than being lost.
+          const typed = note.value.trim();
+          note.value = "";
+          openForm(hh, null, null, typed);
+        } }, T.conversation)));
 }
 
 // A pair shares one link: each visit says which of them was at the door.

@@ -5,8 +5,12 @@ const json = (id) => JSON.parse(document.getElementById(id).textContent);
 export const T = json("door-strings");
 export const CHANNELS = json("door-channels");
 
+const plural = new Intl.PluralRules(document.documentElement.lang);
+
+// `{n}` strings come in plural forms ({one, other}); the language's rules pick one.
 export function fmt(key, vars = {}) {
-  return T[key].replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
+  const text = typeof T[key] === "object" ? T[key][plural.select(vars.n)] ?? T[key].other : T[key];
+  return text.replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
 }
 
 let uid = 0;
@@ -131,6 +135,21 @@ export function describeErrors(errors) {
   }).join(" ");
 }
 
+/* Save, and a Cancel that asks before dropping anything typed (it sits apart from Save,
+   and a slip of the thumb costs one more tap, never a story). */
+function cancelControls(getForm, onCancel, save) {
+  const ask = h("div", { className: "confirm", role: "alert", hidden: true },
+    h("p", {}, T.drop_confirm),
+    h("button", { type: "button", className: "primary", onclick: () => { ask.hidden = true; save.focus(); } }, T.keep_writing),
+    h("button", { type: "button", className: "quiet danger", onclick: onCancel }, T.drop_it));
+  const cancel = h("button", { type: "button", className: "quiet cancel", onclick: () => {
+    if (!getForm().dataset.dirty) return onCancel();
+    ask.hidden = false;
+    ask.querySelector("button").focus();
+  } }, T.cancel);
+  return [save, cancel, ask];
+}
+
 function field(label, control, path, hint) {
   const id = control.id || (control.id = nextId("f"));
   const error = h("p", { className: "error", id: `${id}-e`, hidden: true });
@@ -204,10 +223,11 @@ function doorField(doors, householdId, awayLabel) {
 export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft, doors, onDoor }) {
   const { campaign, owners = [] } = bundle;
   const note = initial?.story_note || {};
-  const people = household ? household.people : [];
+  // Someone who asked not to be contacted is never offered: no conversation is recorded.
+  const people = household ? household.people.filter((p) => !p.do_not_contact) : [];
   const whoOptions = [...people.map((p) => [String(p.id), `${p.first_name} ${p.last_name}`.trim()]),
     ["new", T.someone_new]];
-  const who = initial
+  const who = initial?.outcome
     ? (initial.person_id ? String(initial.person_id) : "new")
     : (people.length === 1 ? String(people[0].id) : "new");
   const np = initial?.new_person || {};
@@ -220,6 +240,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
     h("h2", {}, household ? household.address + (household.unit ? `, ${household.unit}` : "") : T.event),
     h("p", { className: "error form-error", role: "alert", hidden: true }),
     doors ? doorField(doors, household?.id ?? null, T.away) : null,
+    initial?.note ? field(T.note, h("input", { name: "note", value: initial.note, autocomplete: "off" }), "note") : null,
     household ? null : field(T.place, h("input", { name: "place", value: initial?.place || "" }), "place"),
     choiceGroup(T.who, "who", whoOptions, "radio", "person_id", who),
     h("div", { className: "new-person", "data-path": "new_person" },
@@ -243,8 +264,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
     h("div", { "data-path": "commitments" }, h("p", { className: "error", hidden: true }), commitments),
     h("button", { type: "button", className: "quiet add", onclick: () => addCommitment() }, T.add_commitment),
     h("div", { className: "actions" },
-      h("button", { type: "submit", className: "primary" }, T.save),
-      h("button", { type: "button", className: "quiet", onclick: onCancel }, T.cancel)));
+      ...cancelControls(() => form, onCancel, h("button", { type: "submit", className: "primary" }, T.save))));
 
   const region = campaign.phone_region || "US";
   function addCommitment(value) {
@@ -294,7 +314,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
       household_id: household ? household.id : null,
       person_id: chosen && chosen !== "new" ? Number(chosen) : null,
       new_person: chosen === "new" && Object.values(newPerson).some(Boolean) ? newPerson : null,
-      note: "",
+      note: form.querySelector('[name="note"]')?.value.trim() ?? "",
       place: household ? "" : val(form, "place"),
       story_note: {
         rating_before: rating("rb"),
@@ -409,8 +429,7 @@ export function noteForm({ initial, title, limits, outcomes, doors, onSave, onCa
     field(T.outcome, outcome, "outcome"),
     field(T.note, input, "note"),
     h("div", { className: "actions" },
-      h("button", { type: "submit", className: "primary" }, T.save),
-      h("button", { type: "button", className: "quiet", onclick: onCancel }, T.cancel)));
+      ...cancelControls(() => form, onCancel, h("button", { type: "submit", className: "primary" }, T.save))));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const { errors, detail, ...payload } = initial;

@@ -76,6 +76,20 @@ export const listAllVisits = () =>
 // Resolves once the visit is durably in IndexedDB ("Saved on this phone").
 export const putVisit = (record) => run("visits", "readwrite", (s) => promised(s.put(record)));
 
+// The visit from a form and the end of its draft in one transaction: no moment where
+// the phone holds both, so an older draft can never come back over the saved words.
+export async function putVisitDropDraft(record, token) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(["visits", "drafts"], "readwrite");
+    tx.objectStore("visits").put(record);
+    tx.objectStore("drafts").delete(token);
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
+}
+
 export const deleteVisit = (clientId) =>
   run("visits", "readwrite", (s) => promised(s.delete(clientId)));
 

@@ -443,6 +443,7 @@ def test_fits_a_phone_with_big_enough_targets(phone, live_server, door):
     for where in ("form", "list"):
         if where == "list":
             form.get_by_role("button", name="Cancel").click()
+            form.get_by_role("button", name="Drop it").click()
             phone.wait_for_selector("li.door")
         assert phone.evaluate("document.scrollingElement.scrollWidth") <= 360
         small = phone.evaluate(

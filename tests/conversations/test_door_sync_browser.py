@@ -27,7 +27,7 @@ from tests.conversations.door import (
     open_door,
     waiting,
 )
-from tests.factories import VolunteerFactory
+from tests.factories import PersonFactory, VolunteerFactory
 from turf.models import Assignment, TurfStop
 from turf.services import assignment_reissue, assignment_revoke, turf_assign
 
@@ -203,7 +203,7 @@ def test_a_refused_visit_is_fixed_in_full_or_handed_to_the_organizer(
     client.force_login(organizer)
     listed = client.get(page).content.decode()
     assert "She works two jobs to keep the flat." in listed
-    assert "This door is not on your walk list." in listed
+    assert "not on your walk list." in listed
     done = client.post(reverse("held_visit_done", args=[held.campaign.slug, held.pk]))
     assert done.status_code == 302
     held.refresh_from_db()
@@ -277,7 +277,7 @@ def test_an_older_walk_list_never_hides_visits_just_delivered(phone, live_server
         phone.wait_for_timeout(100)
     assert served
     phone.wait_for_timeout(300)
-    progress = "2 of 3 doors knocked · 1 conversations"
+    progress = "2 of 3 doors knocked · 1 conversation"
     assert phone.locator("#progress").inner_text() == progress
     assert "Not home" in card(phone, first).locator(".history").inner_text()
     assert Visit.objects.filter(assignment=door["assignment"]).count() == 2
@@ -382,3 +382,90 @@ def test_a_reissued_or_reassigned_links_notes_are_sent_from_whichever_link_is_op
     phone.locator("#others").wait_for(state="detached", timeout=WAIT_MS)
     refused = Visit.objects.get(outcome="refused")
     assert (refused.assignment, refused.volunteer) == (new, volunteer)
+
+
+def test_a_do_not_contact_door_says_do_not_knock(phone, live_server, door, campaign):
+    first, second, _ = door["households"]
+    door["rosa"].do_not_contact = True
+    door["rosa"].save()
+    PersonFactory(campaign=campaign, household=second, first_name="Quinn", do_not_contact=True)
+    open_door(phone, live_server, door["token"])
+
+    alone = card(phone, first)
+    assert "Do not knock." in alone.inner_text()
+    assert "Rosa Diaz (do not contact)" in alone.inner_text()
+    assert alone.get_by_role("button").count() == 0
+
+    # Sam still lives at the second door; Quinn is never offered for a conversation.
+    card(phone, second).get_by_role("button", name="Conversation").click()
+    form = phone.locator("form.story")
+    who = form.locator("fieldset").filter(has_text="Who did you talk with?").first
+    assert "Sam Ortiz" in who.inner_text() and "Quinn" not in who.inner_text()
+
+
+def test_one_visit_per_intended_tap_and_nothing_typed_is_dropped_by_a_tap(phone, live_server, door):
+    first, second, third = door["households"]
+    open_door(phone, live_server, door["token"])
+    go_offline(phone.context)
+
+    card(phone, third).get_by_role("button", name="Not home", exact=True).dblclick()
+    waiting(phone, 1)
+    phone.wait_for_timeout(300)
+    assert len(queued(phone)) == 1
+
+    # A note typed on the card comes along into the conversation form.
+    card(phone, second).locator("input.note").fill("Spoke through the screen door")
+    card(phone, second).get_by_role("button", name="Conversation").click()
+    form = phone.locator("form.story")
+    assert form.get_by_label("Short note (optional)").input_value() == (
+        "Spoke through the screen door"
+    )
+
+    # Cancel asks before dropping anything typed.
+    form.get_by_label("Their story, in your words").fill("Her landlord keeps the deposit.")
+    form.get_by_role("button", name="Cancel").click()
+    form.get_by_role("button", name="Keep writing").click()
+    assert form.get_by_label("Their story, in your words").input_value() == (
+        "Her landlord keeps the deposit."
+    )
+    form.get_by_role("button", name="Save").click()
+    phone.wait_for_selector("li.door")
+    waiting(phone, 2)
+    go_online(phone.context)
+    waiting(phone, 0)
+    talk = Visit.objects.get(assignment=door["assignment"], outcome="conversation")
+    assert talk.note == "Spoke through the screen door"
+    assert talk.story_note.story == "Her landlord keeps the deposit."
+    assert Visit.objects.filter(assignment=door["assignment"]).count() == 2
+
+    # With nothing typed, Cancel just closes.
+    card(phone, first).get_by_role("button", name="Conversation").click()
+    phone.locator("form.story").get_by_role("button", name="Cancel").click()
+    phone.wait_for_selector("li.door")
+
+
+def test_counts_speak_in_the_right_number_and_an_unknown_link_is_not_ended(
+    phone, live_server, door
+):
+    first, second, _ = door["households"]
+    open_door(phone, live_server, door["token"])
+    conversation_on_phone(phone, first, who="Rosa Diaz")
+    waiting(phone, 0)
+    assert phone.locator("#progress").inner_text() == "1 of 3 doors knocked · 1 conversation"
+
+    go_offline(phone.context)
+    not_contact(phone, second, "Moved")
+    Assignment.objects.filter(pk=door["assignment"].pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    go_online(phone.context)
+    banner = phone.locator("#banner")
+    banner.wait_for(timeout=WAIT_MS)
+    assert "1 unsent note is kept on this phone" in banner.inner_text()
+    phone.get_by_role("button", name="Finish").click()
+    assert "1 note has not been sent yet" in phone.locator(".notice").inner_text()
+
+    phone.goto(door_url(live_server, "no-such-link"))
+    banner.wait_for(timeout=WAIT_MS)
+    assert "This link is not known" in banner.inner_text()
+    assert "has ended" not in banner.inner_text()

@@ -47,7 +47,7 @@ def test_ended_link_still_opens_the_page_so_kept_notes_can_be_sent(client, assig
 
     assert response.status_code == 410
     assert static("door/app.js") in response.content.decode()
-    assert "reach your organizer" in strings(response)["ended_unsent"]
+    assert "reach your organizer" in strings(response)["ended_unsent"]["other"]
 
 
 def test_unknown_link_is_not_found(client, assignment):

@@ -75,10 +75,11 @@ def test_bundle_is_the_walk_list_in_walking_order(
     assert body["campaign"]["commitment_kinds"] == campaign.commitment_kinds
     assert body["campaign"]["channels"] == ["sms", "email", "none"]
     assert [h["id"] for h in body["households"]] == [first.pk, second.pk, third.pk]
-    assert [h["position"] for h in body["households"]] == [1, 2, 3]
     door = body["households"][0]
     assert door["address"] == f"{first.house_number} Elm Street"
-    assert (door["unit"], door["lat"], door["lng"]) == ("Apt 2", 30.25, -97.75)
+    # Only what the door screen shows: no walk position (the order is the list's), no map.
+    assert set(door) == {"id", "address", "unit", "people", "visits"}
+    assert door["unit"] == "Apt 2"
     assert door["people"] == [{"id": rosa.pk, "first_name": "Rosa", "last_name": "Diaz"}]
     assert body["households"][1]["people"] == []
     assert body["progress"] == {"knocked": 0, "total": 3, "conversations": 0}
@@ -450,7 +451,8 @@ def test_a_conversation_at_an_event_needs_no_household(phone, campaign, assignme
 
 def test_event_conversation_with_someone_already_on_the_list(phone, campaign, assignment):
     assignment, token = assignment
-    known = PersonFactory(campaign=campaign)  # lives on no door of this turf
+    # Met at the fair, but lives at a door of this walk list (anyone else: test_sync_scope).
+    known = PersonFactory(campaign=campaign, household=doors(assignment)[2])
 
     [result] = results(phone, token, conversation(None, person_id=known.pk))
 
@@ -494,7 +496,7 @@ def test_a_person_from_another_campaign_is_refused(phone, assignment):
     )
 
     for answer in (at_door, at_event):
-        assert answer["errors"] == {"person_id": "This person is not on your campaign's list."}
+        assert answer["errors"] == {"person_id": "This person is not on your walk list."}
     assert not Visit.objects.exists()
 
 
