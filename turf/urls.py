@@ -1,10 +1,9 @@
 from django.urls import path
 
-from turf import assign_views, import_views, locate_views, paper_views, people_views, views
+from turf import assign_views, import_views, locate_views, paper_views, views
 
 urlpatterns = [
     path("c/<slug:slug>/import/", import_views.import_upload, name="import_upload"),
-    path("c/<slug:slug>/people/<int:person_id>/", people_views.person_detail, name="person_detail"),
     path("c/<slug:slug>/import/<int:job_id>/", import_views.import_detail, name="import_detail"),
     path("c/<slug:slug>/import/<int:job_id>/map/", import_views.import_map, name="import_map"),
     path(

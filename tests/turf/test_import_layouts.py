@@ -458,7 +458,7 @@ def test_extra_fields_make_a_universe_to_cut_turf_from(campaign, tmp_path):
     assert doors.count() == 1
 
 
-def test_person_page_shows_the_extra_fields_to_organizers_only(
+def test_person_page_shows_the_extra_fields_to_the_campaign_only(
     client, campaign, organizer, tmp_path
 ):
     from django.urls import reverse
