@@ -106,6 +106,7 @@ RULES = {
     "import_map": ORGANIZERS,
     "import_status": ORGANIZERS,
     "import_report": ORGANIZERS,
+    "import_retry": ORGANIZERS,
     "turf_cut": ORGANIZERS,
     "turf_status": ORGANIZERS,
     "assign": ORGANIZERS,

@@ -6,6 +6,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +84,42 @@ class Household(models.Model):
         return f"{line}, {self.unit}" if self.unit else line
 
 
+class PersonQuerySet(models.QuerySet):
+    def active(self):
+        """People the voter file still lists as active (the ones walk lists are for)."""
+        return self.filter(inactive_since__isnull=True)
+
+    def universe(self, *, where=None, at_least=None, below=None):
+        """People whose voter-file columns (extra fields) match: a universe to cut turf from.
+
+        `where`: {column: value or [values]}; `at_least` / `below`: {column: number},
+        compared as numbers on columns holding digits (a birth year, a district).
+        "Unaffiliated voters under 40 in precinct 12" is
+        `universe(where={"party_cd": "UNA"}, at_least={"birth_year": this_year - 39})`
+        on people whose household's precinct is 12.
+        """
+        people = self.active()
+        for column, value in (where or {}).items():
+            values = value if isinstance(value, list | tuple | set) else [value]
+            people = people.filter(**{f"extra__{column}__in": [str(v) for v in values]})
+        for bounds, lookup in ((at_least, "gte"), (below, "lt")):
+            for column, number in (bounds or {}).items():
+                # CASE, so text that is not a number is never cast (and never matches).
+                text = KeyTextTransform(column, "extra")
+                as_number = models.Case(
+                    models.When(
+                        models.Q(**{f"extra__{column}__regex": r"^[0-9]{1,9}$"}),
+                        then=Cast(text, models.IntegerField()),
+                    ),
+                    default=None,
+                )
+                name = f"_universe_{column}_{lookup}"
+                people = people.annotate(**{name: as_number}).filter(
+                    **{f"{name}__{lookup}": number}
+                )
+        return people
+
+
 class Person(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="people")
     household = models.ForeignKey(
@@ -108,6 +146,8 @@ class Person(models.Model):
     # Set when the voter file says the person is inactive, removed, or no longer there.
     # Never deleted: their visits stay; they leave walk lists not yet assigned.
     inactive_since = models.DateTimeField(null=True, blank=True)
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "people"

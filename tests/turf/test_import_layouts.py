@@ -35,6 +35,7 @@ def tsv(rows, header=None):
 
 
 def nc_row(ncid, last, first, address, status="A", party="UNA", **more):
+    more.setdefault("birth_year", "1990")
     return row_of(
         NC_COLUMNS,
         county_id="92",
@@ -48,7 +49,6 @@ def nc_row(ncid, last, first, address, status="A", party="UNA", **more):
         state_cd="NC",
         zip_code="27601",
         party_cd=party,
-        birth_year="1990",
         precinct_abbrv="12",
         **more,
     )
@@ -435,3 +435,48 @@ def test_update_run_moves_updates_and_inactivates_people_and_keeps_visits(campai
     # Mia moved from stays: someone may live there); an assigned walk list keeps its doors.
     assert list(open_turf.stops.values_list("household", flat=True)) == [old_home.pk]
     assert given.stops.count() == 1
+
+
+def test_extra_fields_make_a_universe_to_cut_turf_from(campaign, tmp_path):
+    rows = [
+        nc_row("U1", "YOUNG", "UNA", "1 OAK ST", party="UNA", birth_year="1995"),
+        nc_row("U2", "OLDER", "UNA", "2 OAK ST", party="UNA", birth_year="1950"),
+        nc_row("U3", "YOUNG", "DEM", "3 OAK ST", party="DEM", birth_year="1996"),
+        nc_row("U4", "ODD", "YEAR", "4 OAK ST", party="UNA", birth_year="n/a"),
+        nc_row("U5", "OFF", "LIST", "5 OAK ST", party="UNA", birth_year="1990", status="I"),
+    ]
+    path = tmp_path / "ncvoter92.txt"
+    path.write_text(tsv(rows, header=NC_COLUMNS))
+    voters_import(campaign=campaign, path=path, preset="north-carolina")
+
+    # "Unaffiliated voters under 40 in precinct 12", in 2026.
+    universe = Person.objects.filter(campaign=campaign, household__precinct="12").universe(
+        where={"party_cd": "UNA"}, at_least={"birth_year": 2026 - 39}
+    )
+    assert list(universe.values_list("external_id", flat=True)) == ["U1"]
+    doors = Household.objects.filter(people__in=universe).distinct()
+    assert doors.count() == 1
+
+
+def test_person_page_shows_the_extra_fields_to_the_campaign_only(
+    client, campaign, organizer, tmp_path
+):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD, CampaignFactory, MembershipFactory, UserFactory
+
+    path = tmp_path / "ncvoter92.txt"
+    path.write_text(tsv([nc_row("P1", "LEE", "ANN", "1 OAK ST", party="<b>UNA</b>")], NC_COLUMNS))
+    voters_import(campaign=campaign, path=path, preset="north-carolina")
+    person = Person.objects.get(campaign=campaign)
+    url = reverse("person_detail", args=[campaign.slug, person.pk])
+
+    client.login(username=organizer.username, password=PASSWORD)
+    page = client.get(url).content.decode()
+    assert "party_cd" in page and "&lt;b&gt;UNA&lt;/b&gt;" in page and "<b>UNA" not in page
+    assert "birth_year" in page and "1990" in page
+
+    stranger = UserFactory(username="stranger")
+    MembershipFactory(user=stranger, campaign=CampaignFactory())
+    client.login(username="stranger", password=PASSWORD)
+    assert client.get(url).status_code == 404

@@ -395,6 +395,12 @@ class Normaliser:
         self.extra_columns = [
             (index, name) for index, name in (column_names or {}).items() if index not in used
         ]
+        self.extra_names = [name for _, name in self.extra_columns]
+        if len(self.extra_columns) > 1:
+            self.extra_pick = operator.itemgetter(*(index for index, _ in self.extra_columns))
+        elif self.extra_columns:
+            only = self.extra_columns[0][0]
+            self.extra_pick = lambda cells: (cells[only],)
         self.status = {**STATUS_CODES, **(status or {})}
         self.has_status = "voter_status" in self.mapping
         self.left_out = tuple(left_out)
@@ -538,16 +544,18 @@ class Normaliser:
 
     def _extra(self, cells):
         """The unmapped columns' non-blank values, as JSON, for the person's extra fields."""
-        extra = {}
-        for index, name in self.extra_columns:
-            value = cells[index].strip()
-            if value:
-                if len(value) > MAX_EXTRA_VALUE:
-                    self.warnings.append(
-                        RowError(name, f"longer than {MAX_EXTRA_VALUE} characters", value[:40])
-                    )
-                    continue
-                extra[name] = value
+        extra = {
+            name: value.strip()
+            for name, value in zip(self.extra_names, self.extra_pick(cells), strict=True)
+            if value and not value.isspace()
+        }
+        for name, value in extra.items():
+            if len(value) > MAX_EXTRA_VALUE:
+                self.warnings.append(
+                    RowError(name, f"longer than {MAX_EXTRA_VALUE} characters", value[:40])
+                )
+        if any(len(value) > MAX_EXTRA_VALUE for value in extra.values()):
+            extra = {k: v for k, v in extra.items() if len(v) <= MAX_EXTRA_VALUE}
         return json.dumps(extra, ensure_ascii=False) if extra else "{}"
 
 
