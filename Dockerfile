@@ -13,7 +13,7 @@ RUN pip install --upgrade pip && pip install .
 COPY . .
 # Static files are collected at build time and served by whitenoise.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    && useradd --create-home porchlight && mkdir -p /app/var && chown -R porchlight /app/var
+    && useradd --create-home porchlight && mkdir -p /app/var /app/media && chown -R porchlight /app/var /app/media
 USER porchlight
 
 EXPOSE 8000

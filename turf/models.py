@@ -99,6 +99,15 @@ class Person(models.Model):
     )
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when an organizer erased them on request (conversations.services.lifecycle).
+    forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # From the voter file: its status ("active", "inactive", …) and the columns that have
+    # no Porchlight field (party, birth year, districts, vote history), by column name.
+    voter_status = models.CharField(max_length=20, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    # Set when the voter file says the person is inactive, removed, or no longer there.
+    # Never deleted: their visits stay; they leave walk lists not yet assigned.
+    inactive_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "people"
@@ -251,6 +260,9 @@ class ImportJob(models.Model):
     rows_failed = models.PositiveIntegerField(default=0)
     # Imported rows with a value left out (a bad phone, email or date): a warning each.
     rows_warned = models.PositiveIntegerField(default=0)
+    # Rows the layout says are not doors (removed voters, records exemptions), by reason.
+    rows_left_out = models.PositiveIntegerField(default=0)
+    left_out = models.JSONField(default=dict, blank=True)
     people_created = models.PositiveIntegerField(default=0)
     people_updated = models.PositiveIntegerField(default=0)
     households_created = models.PositiveIntegerField(default=0)
@@ -261,6 +273,13 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The file is the complete list for its area (the precincts it covers): the campaign's
+    # voters it no longer holds are marked inactive.
+    complete = models.BooleanField(default=False)
+    people_inactivated = models.PositiveIntegerField(default=0)
+    # Written with the progress while a worker runs the import: a running job whose
+    # heartbeat stopped lost its worker (the sweep fails it).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

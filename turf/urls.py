@@ -7,6 +7,9 @@ urlpatterns = [
     path("c/<slug:slug>/import/<int:job_id>/", import_views.import_detail, name="import_detail"),
     path("c/<slug:slug>/import/<int:job_id>/map/", import_views.import_map, name="import_map"),
     path(
+        "c/<slug:slug>/import/<int:job_id>/retry/", import_views.import_retry, name="import_retry"
+    ),
+    path(
         "c/<slug:slug>/import/<int:job_id>/status.json",
         import_views.import_status,
         name="import_status",
