@@ -136,6 +136,13 @@ STRINGS = {
         "your other visits are not held back."
     ),
     "door": _("Door"),
+    "others_one": _(
+        "Also on this phone: 1 note from another walk list. It is sent whenever there is signal."
+    ),
+    "others_other": _(
+        "Also on this phone: {n} notes from another walk list. They are sent whenever there "
+        "is signal."
+    ),
     "away": _("Away from the walk list"),
     "choose_door": _("Choose the door"),
     "hand_over": _("Send to organizer"),

@@ -1,5 +1,7 @@
 """What happened at the door and what follows from it."""
 
+import hashlib
+import hmac
 import string
 import uuid
 
@@ -55,6 +57,16 @@ class Visit(models.Model):
     # SHA-256 of the item as the phone sent it (canonical form): a resend with the same
     # client_id is answered with this row only when the content matches.
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Typed in from a paper walk sheet, and by whom; a phone's visits leave both empty.
+    from_paper = models.BooleanField(default=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who typed it in from paper.",
+    )
 
     class Meta:
         ordering = ["-happened_at"]
@@ -79,6 +91,9 @@ class StoryNote(models.Model):
     self_rating = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="How well the canvasser listened, 0–10."
     )
+    minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How long the conversation lasted, in minutes."
+    )
 
     class Meta:
         constraints = [
@@ -93,6 +108,10 @@ class StoryNote(models.Model):
             models.CheckConstraint(
                 condition=Q(self_rating__isnull=True) | Q(self_rating__lte=10),
                 name="storynote_self_rating_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__isnull=True) | Q(minutes__lte=240),
+                name="storynote_minutes_at_most_240",
             ),
         ]
 
@@ -161,6 +180,8 @@ class Commitment(models.Model):
 
     class Meta:
         ordering = ["when", "created_at"]
+        # The campaign's follow-ups page: its open commitments by section, in date order.
+        indexes = [models.Index(fields=["campaign", "status", "when"], name="commitment_followups")]
 
     def __str__(self):
         return f"{self.kind}: {self.what}"
@@ -248,6 +269,11 @@ class Reminder(models.Model):
     def __str__(self):
         return f"{self.get_channel_display()} to {self.to} at {self.send_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def step_label(self):
+        """What this message is, in words ("The day before, 11:00"), or "Message"."""
+        return Step(self.step).label if self.step in Step.values else "Message"
+
 
 class OptOut(models.Model):
     """A phone number or email that must never be messaged again, by any campaign."""
@@ -272,9 +298,31 @@ class OptOut(models.Model):
         self.address = self.address.strip().lower()
         super().save(*args, **kwargs)
 
+    # A forgotten person's opt-out keeps no address: only this keyed one-way hash of it.
+    HASH_PREFIX = "hmac-sha256:"
+
+    @classmethod
+    def address_hash(cls, address):
+        key = (settings.OPTOUT_HASH_KEY or settings.SECRET_KEY).encode()
+        digest = hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
+        return cls.HASH_PREFIX + digest
+
+    @classmethod
+    def opted_out_among(cls, addresses):
+        """The addresses among `addresses` (lower-cased) that must not be messaged: opted
+        out by address, or by the hash a forgotten person's opt-out is kept as."""
+        plain = {a.strip().lower() for a in addresses if a}
+        if not plain:
+            return set()
+        hashed = {cls.address_hash(a): a for a in plain}
+        found = set(
+            cls.objects.filter(address__in=plain | set(hashed)).values_list("address", flat=True)
+        )
+        return {a for a in plain if a in found} | {hashed[h] for h in found if h in hashed}
+
     @classmethod
     def is_opted_out(cls, address):
-        return bool(address) and cls.objects.filter(address=address.strip().lower()).exists()
+        return bool(cls.opted_out_among([address]))
 
 
 class InboundSms(models.Model):
@@ -306,6 +354,16 @@ class InboundSms(models.Model):
         related_name="inbound_sms",
     )
     received_at = models.DateTimeField(default=timezone.now)
+    # A reply that is not a keyword waits in the campaign's replies inbox until a person
+    # answers it or marks it handled.
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-received_at"]

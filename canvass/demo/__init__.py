@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from canvass.demo.common import DEMO_PASSWORD, DEMO_SLUG, SEED
-from canvass.demo.conversations import _conversations_ensure, _welcome_ensure
+from canvass.demo.conversations import _conversations_ensure, _reply_ensure, _welcome_ensure
 from canvass.demo.people import _campaign_ensure, _staff_ensure, _volunteers_ensure
 from canvass.demo.shifts import _assignments_ensure, _shifts_ensure, demo_token
 from canvass.demo.town import _town_ensure, _turfs_ensure
@@ -81,6 +81,7 @@ def demo_build(*, now=None):
             now=now,
             created=created,
         )
+        _reply_ensure(campaign=campaign)
         welcome = _welcome_ensure(campaign=campaign, organizer=staff[0], now=now, created=created)
     result = DemoResult(campaign=campaign, staff=staff, created=created, welcome=welcome)
     if link_token:

@@ -31,8 +31,8 @@ from canvass.demo.data import (
 )
 from canvass.models import ShiftSignup
 from canvass.services.ladder import commitment_shift_record
-from conversations.models import Channel, Commitment, Reminder, StoryNote, Visit
-from conversations.services import commitment_record, reminder_create
+from conversations.models import Channel, Commitment, InboundSms, Reminder, StoryNote, Visit
+from conversations.services import commitment_record, reminder_create, sms_inbound_handle
 from turf.models import Person, TurfStop
 
 
@@ -227,6 +227,8 @@ def _story_note(rng, *, campaign, first):
         "values_feelings": f"{values}; {extra.lower()}" if extra else values,
         "sensitive": sensitive,
         "self_rating": rng.randint(4, 9),
+        # 10–25 minutes, as deep-canvass conversations run (no draw: the stories stay as they were).
+        "minutes": 10 + (before * 7 + len(story)) % 16,
     }
 
 
@@ -306,6 +308,26 @@ def _commitment_when(kind, *, base, tz):
     if kind == "vote_plan":
         return datetime.combine(base + timedelta(days=8), time(7, 30), tzinfo=tz)
     return datetime.combine(base + timedelta(days=3), time(18), tzinfo=tz)  # "talk again"
+
+
+def _reply_ensure(*, campaign):
+    """One text back from a person who said yes, waiting in the replies inbox."""
+    if InboundSms.objects.filter(provider_id="demo-reply-1").exists():
+        return
+    texted = (
+        Commitment.objects.filter(
+            campaign=campaign, status=Commitment.Status.OPEN, channel=Channel.SMS
+        )
+        .exclude(phone="")
+        .order_by("pk")
+        .first()
+    )
+    if texted is not None:
+        sms_inbound_handle(
+            provider_id="demo-reply-1",
+            from_number=texted.phone,
+            body="Can I bring my neighbor? Her landlord won't fix the heat either.",
+        )
 
 
 def _welcome_ensure(*, campaign, organizer, now, created):
