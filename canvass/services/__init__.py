@@ -7,7 +7,10 @@ subdomain:
   every change to a signup's status;
 - `links`: the personal link to a signup, stored hashed;
 - `checkin`: at the staging location — walk-ins, turf hand-out, the no-show sweep;
-- `notify`: `signup_notify`, the one place a volunteer is told what happened.
+- `notify`: `signup_notify`, the one place a volunteer is told what happened, and the
+  shift reminders it writes into the outbox;
+- `ladder`: a "volunteer a shift" said at the door becomes a signup, and the signup
+  decides the commitment (kept on check-in, missed on a no-show).
 
 The organizer's shift pages, the public signup page, the personal link, the check-in
 screen, the Django admin, the demo and the no-show sweep all change shifts and signups
@@ -24,6 +27,11 @@ from canvass.services.checkin import (
     shift_hand_out,
     signup_walk_in,
     signups_no_show_sweep,
+)
+from canvass.services.ladder import (
+    commitment_shift_record,
+    ladder_shifts,
+    signup_commitments_follow,
 )
 from canvass.services.links import (
     signup_link,
@@ -64,6 +72,8 @@ __all__ = [
     "NO_SHOW_AFTER",
     "SHIFT_FIELDS",
     "SignupEvent",
+    "commitment_shift_record",
+    "ladder_shifts",
     "shift_cancel",
     "shift_check",
     "shift_create",
@@ -72,6 +82,7 @@ __all__ = [
     "shift_series_create",
     "shift_update",
     "signup_cancel",
+    "signup_commitments_follow",
     "signup_check_in",
     "signup_check_in_undo",
     "signup_confirm",
