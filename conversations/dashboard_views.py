@@ -1,8 +1,10 @@
 """The conversations dashboard and the coaching view, for organizers and field leads."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from canvass.access import LEADS, ORGANIZERS, campaign_for_user
@@ -18,6 +20,7 @@ from conversations.dashboard import (
 from conversations.models import StoryNote
 
 PAGE_SIZE = 50
+CACHE_SECONDS = 120
 BAD_SHIFT = "That is not a shift: pick one from the list."
 COLUMNS = [
     ("label", "Name"),
@@ -80,7 +83,16 @@ def _breakdown(request, dashboard):
 @require_GET
 def conversations_dashboard(request, slug):
     campaign = campaign_for_user(request.user, slug, roles=LEADS)
-    dashboard = campaign_dashboard_numbers(campaign)
+    by = request.GET.get("by", "turf")
+    groups = tuple(sorted({"day", by})) if by in GROUPS else ("day",)
+    # Reading a large campaign's numbers takes seconds: they are kept for CACHE_SECONDS
+    # and the page says when they were read.
+    key = f"conversations-dashboard:{campaign.pk}:{'-'.join(groups)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = (campaign_dashboard_numbers(campaign, groups=groups), timezone.now())
+        cache.set(key, cached, CACHE_SECONDS)
+    dashboard, read_at = cached
     breakdown, error = _breakdown(request, dashboard)
     total = dashboard.total
     before, after = rating_counts(campaign)
@@ -100,6 +112,8 @@ def conversations_dashboard(request, slug):
             "ratings": charts.ratings_chart(before, after) if before or after else "",
             "themes": charts.themes_chart(total.themes) if total.themes else "",
         },
+        "read_at": read_at,
+        "cache_seconds": CACHE_SECONDS,
         "can_edit": _can_edit(request.user, campaign),
         "section": "conversations",
     }
