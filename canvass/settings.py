@@ -158,6 +158,24 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+# Uploads go through Django's storage API, so every process reaches them: MEDIA_ROOT on a
+# volume the web and the worker share, or S3-compatible storage (django-storages, the
+# optional "s3" dependencies) when MEDIA_S3_BUCKET is set.
+if os.environ.get("MEDIA_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MEDIA_S3_BUCKET"],
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+            "location": os.environ.get("MEDIA_S3_PREFIX", "media"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+# The largest voter-file upload the import page takes (zipped statewide files are well
+# under this; a bigger file can be imported from the command line).
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 2048)
 
 # --- Exports ------------------------------------------------------------------
 # Up to this many rows an export is written in the request; more go to a Celery worker.
@@ -283,6 +301,9 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
 # Seconds for a whole provider call (connect, send, the complete answer), not per read.
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 15)
+# Keys the one-way hash a forgotten person's opt-out is kept as (default: SECRET_KEY). Set
+# it to the old key before rotating SECRET_KEY, or those people could be texted again.
+OPTOUT_HASH_KEY = os.environ.get("OPTOUT_HASH_KEY", "")
 
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

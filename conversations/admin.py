@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 
 from canvass.models import Membership
 from conversations.models import (
@@ -14,12 +17,29 @@ from conversations.models import (
     StoryNote,
     Visit,
 )
-from conversations.services import reminder_resolve
+from conversations.notes import story_note_read
+from conversations.services import commitment_change, commitment_record, reminder_resolve
+from conversations.services.plans import _commitment_clean as commitment_clean
+
+# A note's words are shown only through conversations.notes (organizers of its campaign for a
+# sensitive note, each reading audited), never as plain admin fields, nor searchable.
+NOTE_NUMBERS = ["rating_before", "rating_after", "themes", "canvasser_shared_story", "sensitive"]
 
 
 class StoryNoteInline(admin.StackedInline):
     model = StoryNote
     extra = 0
+    fields = [*NOTE_NUMBERS, "self_rating", "words"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="words")
+    def words(self, obj):
+        url = reverse("admin:conversations_storynote_change", args=[obj.pk])
+        return format_html('<a href="{}">Open the note to read its words</a>', url)
 
 
 @admin.register(Visit)
@@ -36,8 +56,40 @@ class VisitAdmin(admin.ModelAdmin):
 class StoryNoteAdmin(admin.ModelAdmin):
     list_display = ["visit", "rating_before", "rating_after", "rating_shift", "sensitive"]
     list_filter = ["sensitive", "canvasser_shared_story", "visit__campaign"]
-    search_fields = ["why", "story"]
     raw_id_fields = ["visit"]
+    fields = ["visit", *NOTE_NUMBERS, "self_rating", "why_words", "story_words", "values_words"]
+    readonly_fields = ["visit", "why_words", "story_words", "values_words"]
+
+    def has_add_permission(self, request):
+        # Notes come from the door screen, with their visit.
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("visit")
+
+    def get_object(self, request, object_id, from_field=None):
+        note = super().get_object(request, object_id, from_field)
+        if note is not None and request.method == "GET":
+            note.words_shown = story_note_read(note=note, user=request.user, via="admin")
+        return note
+
+    def _words(self, obj, name):
+        shown = getattr(obj, "words_shown", None)
+        if shown is None:
+            return "—"
+        return shown.withheld or getattr(shown, name) or "—"
+
+    @admin.display(description="why")
+    def why_words(self, obj):
+        return self._words(obj, "why")
+
+    @admin.display(description="story")
+    def story_words(self, obj):
+        return self._words(obj, "story")
+
+    @admin.display(description="values and feelings")
+    def values_words(self, obj):
+        return self._words(obj, "values_feelings")
 
     @admin.display(description="shift (canvasser-reported)")
     def rating_shift(self, obj):
@@ -52,13 +104,89 @@ class ReminderInline(admin.TabularInline):
     can_delete = False
 
 
+# Fields whose change rewrites the follow-up plan: saved through commitment_change only.
+PLAN_FIELDS = ["what", "when", "channel", "phone", "email", "owner"]
+
+
+class CommitmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Commitment
+        fields = [
+            "campaign",
+            "visit",
+            "person",
+            "kind",
+            "what",
+            "when",
+            "owner",
+            "channel",
+            "phone",
+            "email",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        campaign = data.get("campaign") or getattr(self.instance, "campaign", None)
+        if campaign is None or "kind" in self.errors:
+            return data
+        try:
+            data["what"], data["phone"], data["email"] = commitment_clean(
+                campaign=campaign,
+                kind=data.get("kind", self.instance.kind),
+                what=data.get("what") or "",
+                channel=data.get("channel") or "",
+                phone=data.get("phone") or "",
+                email=data.get("email") or "",
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return data
+
+
 @admin.register(Commitment)
 class CommitmentAdmin(admin.ModelAdmin):
+    """Changes go through the services, so the plan always follows: a new date, "what",
+    channel or owner rewrites it (commitment_change); a new commitment writes its plan
+    (commitment_record). The status is marked on the follow-up page, where it is recorded."""
+
+    form = CommitmentAdminForm
     list_display = ["what", "kind", "person", "when", "owner", "channel", "status"]
     list_filter = ["campaign", "kind", "status", "channel"]
     search_fields = ["what", "person__first_name", "person__last_name"]
     raw_id_fields = ["visit", "person", "owner"]
     inlines = [ReminderInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        always = ["status", "plan_version", "confirmed_at", "declined_at", "created_at"]
+        if obj is None:
+            return always
+        # What the plan was written for: a different campaign, kind or person is a
+        # different commitment (cancel this one, record the other).
+        return [*always, "campaign", "kind", "person", "visit"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = commitment_record(
+                campaign=data["campaign"],
+                kind=data["kind"],
+                what=data["what"],
+                person=data.get("person"),
+                visit=data.get("visit"),
+                when=data.get("when"),
+                owner=data.get("owner"),
+                channel=data["channel"],
+                phone=data.get("phone") or "",
+                email=data.get("email") or "",
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        changed = {field: data[field] for field in PLAN_FIELDS if field in form.changed_data}
+        if changed:
+            commitment_change(commitment=obj, **changed)
+            obj.refresh_from_db()
 
 
 class NeedsAPersonFilter(admin.SimpleListFilter):
@@ -187,11 +315,13 @@ class FollowUpEventAdmin(admin.ModelAdmin):
 
 @admin.register(HeldVisit)
 class HeldVisitAdmin(admin.ModelAdmin):
+    """Visits the server would not take, resolved by organizers on the campaign's pages.
+    The payload is the phone's copy, story words included: it is not shown here."""
+
     list_display = ["received_at", "problem", "campaign", "assignment", "resolved_at"]
-    list_filter = ["campaign", "problem", "resolved_at"]
-    raw_id_fields = ["assignment", "resolved_by"]
-    # What the phone sent is kept exactly as it came; organizers deal with it on their page.
-    readonly_fields = ["client_id", "payload", "problem", "detail", "received_at"]
+    list_filter = ["problem", "campaign", ("resolved_at", admin.EmptyFieldListFilter)]
+    exclude = ["payload"]
+    readonly_fields = ["client_id", "campaign", "assignment", "problem", "detail", "received_at"]
 
     def has_add_permission(self, request):
         return False

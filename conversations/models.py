@@ -1,5 +1,7 @@
 """What happened at the door and what follows from it."""
 
+import hashlib
+import hmac
 import string
 import uuid
 
@@ -55,6 +57,16 @@ class Visit(models.Model):
     # SHA-256 of the item as the phone sent it (canonical form): a resend with the same
     # client_id is answered with this row only when the content matches.
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Typed in from a paper walk sheet, and by whom; a phone's visits leave both empty.
+    from_paper = models.BooleanField(default=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who typed it in from paper.",
+    )
 
     class Meta:
         ordering = ["-happened_at"]
@@ -148,6 +160,15 @@ class Commitment(models.Model):
     phone = PhoneNumberField()
     email = models.EmailField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # A "volunteer a shift" made at the door for one of the campaign's shifts: the signup
+    # it became (canvass/services/ladder.py). Kept on check-in, missed on a no-show.
+    shift_signup = models.ForeignKey(
+        "canvass.ShiftSignup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commitments",
+    )
     # Set by a YES / NO text reply to a confirmation (NO also cancels the commitment).
     confirmed_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
@@ -248,6 +269,11 @@ class Reminder(models.Model):
     def __str__(self):
         return f"{self.get_channel_display()} to {self.to} at {self.send_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def step_label(self):
+        """What this message is, in words ("The day before, 11:00"), or "Message"."""
+        return Step(self.step).label if self.step in Step.values else "Message"
+
 
 class OptOut(models.Model):
     """A phone number or email that must never be messaged again, by any campaign."""
@@ -272,9 +298,31 @@ class OptOut(models.Model):
         self.address = self.address.strip().lower()
         super().save(*args, **kwargs)
 
+    # A forgotten person's opt-out keeps no address: only this keyed one-way hash of it.
+    HASH_PREFIX = "hmac-sha256:"
+
+    @classmethod
+    def address_hash(cls, address):
+        key = (settings.OPTOUT_HASH_KEY or settings.SECRET_KEY).encode()
+        digest = hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
+        return cls.HASH_PREFIX + digest
+
+    @classmethod
+    def opted_out_among(cls, addresses):
+        """The addresses among `addresses` (lower-cased) that must not be messaged: opted
+        out by address, or by the hash a forgotten person's opt-out is kept as."""
+        plain = {a.strip().lower() for a in addresses if a}
+        if not plain:
+            return set()
+        hashed = {cls.address_hash(a): a for a in plain}
+        found = set(
+            cls.objects.filter(address__in=plain | set(hashed)).values_list("address", flat=True)
+        )
+        return {a for a in plain if a in found} | {hashed[h] for h in found if h in hashed}
+
     @classmethod
     def is_opted_out(cls, address):
-        return bool(address) and cls.objects.filter(address=address.strip().lower()).exists()
+        return bool(cls.opted_out_among([address]))
 
 
 class InboundSms(models.Model):
@@ -306,6 +354,16 @@ class InboundSms(models.Model):
         related_name="inbound_sms",
     )
     received_at = models.DateTimeField(default=timezone.now)
+    # A reply that is not a keyword waits in the campaign's replies inbox until a person
+    # answers it or marks it handled.
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-received_at"]

@@ -29,6 +29,9 @@ class FollowThrough:
     kept: int = 0
     missed: int = 0
     key: object = None
+    # The ladder: shift signups made at the door, and how many of them checked in.
+    to_shift: int = 0
+    showed_up: int = 0
 
     @property
     def rate(self):
@@ -63,16 +66,25 @@ def _counts():
         recipient_kind=Reminder.Recipient.PERSON,
         status=Reminder.Status.SENT,
     )
+    # A shift commitment's reminders are its signup's (canvass/services/notify.py).
+    sent_for_signup = Reminder.objects.filter(
+        signup=OuterRef("shift_signup"),
+        recipient_kind=Reminder.Recipient.PERSON,
+        status=Reminder.Status.SENT,
+    )
     return {
         "made": Count("pk"),
-        "reminded": Count("pk", filter=Exists(sent_to_person)),
+        "reminded": Count("pk", filter=Exists(sent_to_person) | Exists(sent_for_signup)),
         "kept": Count("pk", filter=Q(status=Commitment.Status.KEPT)),
         "missed": Count("pk", filter=Q(status=Commitment.Status.MISSED)),
+        "to_shift": Count("pk", filter=Q(shift_signup__isnull=False)),
+        "showed_up": Count("pk", filter=Q(shift_signup__status="attended")),
     }
 
 
 def _numbers(row):
-    return {name: row[name] for name in ("made", "reminded", "kept", "missed")}
+    names = ("made", "reminded", "kept", "missed", "to_shift", "showed_up")
+    return {name: row[name] for name in names}
 
 
 def _volunteer_name(row):

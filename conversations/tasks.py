@@ -47,3 +47,17 @@ def reminders_dispatch_due():
         queued += len(ids)
         if len(ids) < delivery.DISPATCH_BATCH:
             return queued
+
+
+@shared_task
+def retention_apply():
+    """Daily (beat): each campaign's retention, then the finished imports' uploaded files."""
+    from canvass.models import Campaign
+    from conversations.services import lifecycle
+
+    for campaign_id in Campaign.objects.values_list("pk", flat=True):
+        campaign = Campaign.objects.get(pk=campaign_id)
+        counts = lifecycle.campaign_retention_apply(campaign=campaign)
+        if any(counts.values()):
+            log.info("retention in %s: %s", campaign.slug, counts)
+    return lifecycle.import_files_delete()
