@@ -79,6 +79,21 @@ def _breakdown(request, dashboard):
     return {"by": by, "sort": sort, "dir": direction, "q": q, "page": page}, None
 
 
+def _dashboard_read(campaign, groups):
+    """(numbers, when read, the charts' data URLs, rating counts): what the page keeps."""
+    dashboard = campaign_dashboard_numbers(campaign, groups=groups)
+    before, after = rating_counts(campaign)
+    days = dashboard.by_day[-30:]
+    total = dashboard.total
+    pictures = {
+        "days": charts.by_day_chart(days) if days else "",
+        "ratings": charts.ratings_chart(before, after) if before or after else "",
+        "themes": charts.themes_chart(total.themes) if total.themes else "",
+    }
+    ratings = [(point, before.get(point, 0), after.get(point, 0)) for point in range(11)]
+    return dashboard, timezone.now(), pictures, ratings
+
+
 @login_required
 @require_GET
 def conversations_dashboard(request, slug):
@@ -90,28 +105,21 @@ def conversations_dashboard(request, slug):
     key = f"conversations-dashboard:{campaign.pk}:{'-'.join(groups)}"
     cached = cache.get(key)
     if cached is None:
-        cached = (campaign_dashboard_numbers(campaign, groups=groups), timezone.now())
+        cached = _dashboard_read(campaign, groups)
         cache.set(key, cached, CACHE_SECONDS)
-    dashboard, read_at = cached
+    dashboard, read_at, pictures, ratings = cached
     breakdown, error = _breakdown(request, dashboard)
-    total = dashboard.total
-    before, after = rating_counts(campaign)
-    days = dashboard.by_day[-30:]
     context = {
         "campaign": campaign,
-        "total": total,
+        "total": dashboard.total,
         "breakdown": breakdown,
         "error": error,
         "columns": COLUMNS,
         "groups": GROUP_LABELS,
-        "days": days,
-        "ratings": [(point, before.get(point, 0), after.get(point, 0)) for point in range(11)],
-        "themes": total.themes.most_common(),
-        "charts": {
-            "days": charts.by_day_chart(days) if days else "",
-            "ratings": charts.ratings_chart(before, after) if before or after else "",
-            "themes": charts.themes_chart(total.themes) if total.themes else "",
-        },
+        "days": dashboard.by_day[-30:],
+        "ratings": ratings,
+        "themes": dashboard.total.themes.most_common(),
+        "charts": pictures,
         "read_at": read_at,
         "cache_seconds": CACHE_SECONDS,
         "can_edit": _can_edit(request.user, campaign),
