@@ -153,7 +153,12 @@ def coaching(request, slug, volunteer_id):
         shift = get_object_or_404(Shift, pk=int(raw), campaign=campaign)
     notes = list(volunteer_conversations(campaign, volunteer, shift=shift)[:200])
     theirs = note_medians(volunteer_conversations(campaign, volunteer, shift=shift))
-    campaign_medians = note_medians(StoryNote.objects.filter(visit__campaign=campaign))
+    # The campaign's medians read every story note: kept for CACHE_SECONDS, as the dashboard.
+    key = f"coaching-medians:{campaign.pk}"
+    campaign_medians = cache.get(key)
+    if campaign_medians is None:
+        campaign_medians = note_medians(StoryNote.objects.filter(visit__campaign=campaign))
+        cache.set(key, campaign_medians, CACHE_SECONDS)
     return render(
         request,
         "dashboard/coaching.html",
