@@ -23,6 +23,7 @@ from conversations.models import (
     StoryNote,
     Visit,
 )
+from conversations.services.inbound import owner_notice_key
 from turf.models import ImportJob, Person
 
 FORGOTTEN_NAME = "Forgotten"
@@ -71,13 +72,20 @@ def person_forget(*, person, by):
     commitment_ids = list(commitments.values_list("pk", flat=True))
     visit_ids = list(Visit.objects.filter(person=person).values_list("pk", flat=True))
 
+    texts = InboundSms.objects.filter(
+        Q(commitment_id__in=commitment_ids) | Q(from_number__in=addresses)
+    )
+    # The emails that told an owner about their texts quote them.
+    notices = [owner_notice_key(pid) for pid in texts.values_list("provider_id", flat=True)]
     _reminders_erase(
-        Reminder.objects.filter(Q(commitment_id__in=commitment_ids) | Q(to__in=addresses)),
+        Reminder.objects.filter(
+            Q(commitment_id__in=commitment_ids)
+            | Q(to__in=addresses)
+            | Q(idempotency_key__in=notices)
+        ),
         reason=ERASED_REASON,
     )
-    InboundSms.objects.filter(
-        Q(commitment_id__in=commitment_ids) | Q(from_number__in=addresses)
-    ).delete()
+    texts.delete()
     FollowUpEvent.objects.filter(commitment_id__in=commitment_ids).update(note="")
     commitments.filter(status=Commitment.Status.OPEN).update(status=Commitment.Status.CANCELLED)
     commitments.update(what="", phone="", email="", updated_at=now)
