@@ -94,20 +94,21 @@ SELECT i::text, 'Bench Street', '', 'Austin', 'TX', '78702', 'bench ' || i, 'P' 
 FROM generate_series(%(low)s, %(high)s) AS i;
 
 INSERT INTO turf_person (first_name, last_name, phone, email, language, external_id,
-                         contact_consent, do_not_contact, created_at, campaign_id, household_id)
+                         contact_consent, do_not_contact, created_at, campaign_id, household_id,
+                         extra, voter_status)
 SELECT CASE WHEN i %% 997 = 0 THEN '=HYPERLINK("x")' ELSE 'Person' || i END, 'Neighbor',
        '+1512' || lpad((i %% 10000000)::text, 7, '0'), 'p' || i || '@example.org',
        'en', CASE WHEN i %% 20 = 1 THEN '' ELSE 'V' || i END, true, i %% 50 = 3, now(),
-       %(campaign)s, h.id
+       %(campaign)s, h.id, '{}'::jsonb, ''
 FROM generate_series(%(low)s, %(high)s) AS i
 JOIN turf_household h ON h.campaign_id = %(campaign)s AND h.address_key = 'bench ' || i;
 
 INSERT INTO conversations_visit (client_id, outcome, note, place, happened_at, received_at,
                                  campaign_id, content_hash, household_id, person_id,
-                                 volunteer_id)
+                                 volunteer_id, from_paper)
 SELECT gen_random_uuid(), CASE WHEN p.id %% 5 = 0 THEN 'not_home' ELSE 'conversation' END, '',
        '', now() - ((p.id %% 30) || ' days')::interval, now(), %(campaign)s, '',
-       p.household_id, p.id, %(first_volunteer)s + (p.id %% 200)
+       p.household_id, p.id, %(first_volunteer)s + (p.id %% 200), false
 FROM turf_person p
 WHERE p.campaign_id = %(campaign)s AND p.id > %(last_person)s;
 

@@ -180,6 +180,8 @@ IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 2048)
 # --- Exports ------------------------------------------------------------------
 # Up to this many rows an export is written in the request; more go to a Celery worker.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
+# Export files are deleted this many days after they were written (the record stays).
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 
 # --- Map ----------------------------------------------------------------------
 # Leaflet is served by the app from the django-leaflet package's static files.

@@ -94,7 +94,7 @@ def _average(value):
 
 
 NOTES_SQL = """
-SELECT GROUPING(a.turf_id, v.volunteer_id, day) AS grouping, a.turf_id, v.volunteer_id, day,
+SELECT {grouping}, {keys}
        percentile_cont(0.5) WITHIN GROUP (ORDER BY n.minutes), count(n.minutes),
        avg(n.rating_before), avg(n.rating_after),
        count(*) FILTER (WHERE n.rating_before IS NOT NULL AND n.rating_after IS NOT NULL),
@@ -104,11 +104,10 @@ JOIN conversations_visit v ON v.id = n.visit_id
 LEFT JOIN turf_assignment a ON a.id = v.assignment_id
 CROSS JOIN LATERAL (SELECT (v.happened_at AT TIME ZONE %(tz)s)::date AS day) d
 WHERE v.campaign_id = %(campaign)s
-GROUP BY GROUPING SETS ((a.turf_id), (v.volunteer_id), (day), ())
+GROUP BY GROUPING SETS ({sets}())
 """
 THEMES_SQL = """
-SELECT GROUPING(a.turf_id, v.volunteer_id, day) AS grouping, a.turf_id, v.volunteer_id, day,
-       t.theme, count(*)
+SELECT {grouping}, {keys} t.theme, count(*)
 FROM conversations_storynote n
 JOIN conversations_visit v ON v.id = n.visit_id
 LEFT JOIN turf_assignment a ON a.id = v.assignment_id
@@ -116,37 +115,53 @@ CROSS JOIN LATERAL (SELECT (v.happened_at AT TIME ZONE %(tz)s)::date AS day) d
 CROSS JOIN LATERAL jsonb_array_elements_text(
     CASE WHEN jsonb_typeof(n.themes) = 'array' THEN n.themes ELSE '[]'::jsonb END) AS t(theme)
 WHERE v.campaign_id = %(campaign)s
-GROUP BY GROUPING SETS ((a.turf_id, t.theme), (v.volunteer_id, t.theme), (day, t.theme),
-                        (t.theme))
+GROUP BY GROUPING SETS ({sets}(t.theme))
 """
-# GROUPING(turf, volunteer, day) is a bit mask of the columns *not* grouped by.
-_GROUPING = {0b011: "turf", 0b101: "volunteer", 0b110: "day", 0b111: None}
+_SET_COLUMNS = {"turf": "a.turf_id", "volunteer": "v.volunteer_id", "day": "day"}
 
 
-def _notes_postgresql(campaign, total, groups):
+def _sql(template, wanted, extra=""):
+    """`template` grouped by each of `wanted` (and in total): GROUPING() is a bit mask of
+    the columns a row is *not* grouped by, one bit per wanted group, the first the highest."""
+    columns = [_SET_COLUMNS[name] for name in wanted]
+    return template.format(
+        grouping=f"GROUPING({', '.join(columns)})" if columns else "0",
+        keys="".join(f"{column}, " for column in columns),
+        sets="".join(f"({column}{extra}), " for column in columns),
+    )
+
+
+def _notes_postgresql(campaign, total, groups, wanted=GROUPS):
     """Ratings, lengths and themes per group in two grouped queries (PostgreSQL)."""
     params = {"campaign": campaign.pk, "tz": campaign.timezone}
+    wanted = [name for name in GROUPS if name in wanted]
+    width = len(wanted)
+    everything = (1 << width) - 1
+    masks = {everything & ~(1 << (width - 1 - i)): name for i, name in enumerate(wanted)}
 
-    def target(grouping, turf, volunteer, day):
-        name = _GROUPING[grouping]
-        if name is None:
+    def target(grouping, keys):
+        if grouping == everything:
             return total
-        return groups[name].get({"turf": turf, "volunteer": volunteer, "day": day}[name])
+        name = masks[grouping]
+        return groups[name].get(keys[wanted.index(name)])
 
     with connection.cursor() as cursor:
-        cursor.execute(NOTES_SQL, params)
-        for grouping, turf, volunteer, day, med, timed, before, after, both, moved in cursor:
-            numbers = target(grouping, turf, volunteer, day)
+        cursor.execute(_sql(NOTES_SQL, wanted), params)
+        for row in cursor:
+            keys, rest = row[1 : 1 + width], row[1 + width :]
+            numbers = target(row[0], keys)
             if numbers is None:
                 continue
+            med, timed, before, after, both, moved = rest
             numbers.median_minutes = median([med]) if med is not None else None
             numbers.timed = timed
             numbers.average_before = _average(before and float(before))
             numbers.average_after = _average(after and float(after))
             numbers.rated_both, numbers.moved = both, moved
-        cursor.execute(THEMES_SQL, params)
-        for grouping, turf, volunteer, day, theme, count in cursor:
-            numbers = target(grouping, turf, volunteer, day)
+        cursor.execute(_sql(THEMES_SQL, wanted, ", t.theme"), params)
+        for row in cursor:
+            keys, (theme, count) = row[1 : 1 + width], row[1 + width :]
+            numbers = target(row[0], keys)
             if numbers is not None:
                 numbers.themes[theme] = count
 
@@ -190,11 +205,12 @@ def _notes_python(campaign, total, groups):
         numbers.average_after = _average(statistics.fmean(after)) if after else None
 
 
-def campaign_dashboard_numbers(campaign):
+def campaign_dashboard_numbers(campaign, groups=GROUPS):
     """The campaign's conversation numbers, in total and by turf, volunteer and local day.
 
     A fixed number of queries: the visits counted per group (four), the story notes'
     ratings, lengths and themes (two grouped queries on PostgreSQL), and follow-through.
+    Only the breakdowns in `groups` are computed; the others are left empty.
     """
     tz = campaign.tz
     visits = Visit.objects.filter(campaign=campaign).order_by()
@@ -203,37 +219,39 @@ def campaign_dashboard_numbers(campaign):
     for name, value in visits.aggregate(**_visit_counts()).items():
         setattr(total, name, value or 0)
 
+    wanted = groups
     groups = {name: {} for name in GROUPS}
-    for row in visits.values("assignment__turf", "assignment__turf__name").annotate(
-        **_visit_counts()
-    ):
+    turf_rows = visits.values("assignment__turf", "assignment__turf__name")
+    volunteer_rows = visits.values("volunteer", "volunteer__first_name", "volunteer__last_name")
+    day_rows = visits.annotate(day=day).values("day")
+    for row in turf_rows.annotate(**_visit_counts()) if "turf" in wanted else ():
         key = row.pop("assignment__turf")
         label = row.pop("assignment__turf__name") or NO_TURF
         groups["turf"][key] = ConversationNumbers(label=label, key=key, **row)
-    for row in visits.values("volunteer", "volunteer__first_name", "volunteer__last_name").annotate(
-        **_visit_counts()
-    ):
+    for row in volunteer_rows.annotate(**_visit_counts()) if "volunteer" in wanted else ():
         key = row.pop("volunteer")
         first, last = row.pop("volunteer__first_name"), row.pop("volunteer__last_name")
         label = f"{first} {last}".strip() if key else NO_VOLUNTEER
         groups["volunteer"][key] = ConversationNumbers(label=label, key=key, **row)
-    for row in visits.annotate(day=day).values("day").annotate(**_visit_counts()):
+    for row in day_rows.annotate(**_visit_counts()) if "day" in wanted else ():
         key = row.pop("day")
         groups["day"][key] = ConversationNumbers(label=key.isoformat(), key=key, **row)
 
     if connection.vendor == "postgresql":
-        _notes_postgresql(campaign, total, groups)
+        _notes_postgresql(campaign, total, groups, wanted)
     else:
         _notes_python(campaign, total, groups)
 
-    followthrough = campaign_followthrough(campaign, days=True)
+    followthrough = campaign_followthrough(campaign, days="day" in wanted)
     total.followthrough = followthrough.total
     total.commitments = followthrough.total.made
     for name, rows in (
         ("turf", followthrough.by_turf),
         ("volunteer", followthrough.by_volunteer),
-        ("day", followthrough.by_day),
+        ("day", followthrough.by_day or []),
     ):
+        if name not in wanted:
+            continue
         for numbers in rows:
             target = groups[name].get(numbers.key)
             if target is None:  # commitments with no visit of that group (added by hand)

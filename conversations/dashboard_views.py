@@ -1,8 +1,10 @@
 """The conversations dashboard and the coaching view, for organizers and field leads."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from canvass.access import LEADS, ORGANIZERS, campaign_for_user
@@ -18,6 +20,7 @@ from conversations.dashboard import (
 from conversations.models import StoryNote
 
 PAGE_SIZE = 50
+CACHE_SECONDS = 120
 BAD_SHIFT = "That is not a shift: pick one from the list."
 COLUMNS = [
     ("label", "Name"),
@@ -76,30 +79,49 @@ def _breakdown(request, dashboard):
     return {"by": by, "sort": sort, "dir": direction, "q": q, "page": page}, None
 
 
+def _dashboard_read(campaign, groups):
+    """(numbers, when read, the charts' data URLs, rating counts): what the page keeps."""
+    dashboard = campaign_dashboard_numbers(campaign, groups=groups)
+    before, after = rating_counts(campaign)
+    days = dashboard.by_day[-30:]
+    total = dashboard.total
+    pictures = {
+        "days": charts.by_day_chart(days) if days else "",
+        "ratings": charts.ratings_chart(before, after) if before or after else "",
+        "themes": charts.themes_chart(total.themes) if total.themes else "",
+    }
+    ratings = [(point, before.get(point, 0), after.get(point, 0)) for point in range(11)]
+    return dashboard, timezone.now(), pictures, ratings
+
+
 @login_required
 @require_GET
 def conversations_dashboard(request, slug):
     campaign = campaign_for_user(request.user, slug, roles=LEADS)
-    dashboard = campaign_dashboard_numbers(campaign)
+    by = request.GET.get("by", "turf")
+    groups = tuple(sorted({"day", by})) if by in GROUPS else ("day",)
+    # Reading a large campaign's numbers takes seconds: they are kept for CACHE_SECONDS
+    # and the page says when they were read.
+    key = f"conversations-dashboard:{campaign.pk}:{'-'.join(groups)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _dashboard_read(campaign, groups)
+        cache.set(key, cached, CACHE_SECONDS)
+    dashboard, read_at, pictures, ratings = cached
     breakdown, error = _breakdown(request, dashboard)
-    total = dashboard.total
-    before, after = rating_counts(campaign)
-    days = dashboard.by_day[-30:]
     context = {
         "campaign": campaign,
-        "total": total,
+        "total": dashboard.total,
         "breakdown": breakdown,
         "error": error,
         "columns": COLUMNS,
         "groups": GROUP_LABELS,
-        "days": days,
-        "ratings": [(point, before.get(point, 0), after.get(point, 0)) for point in range(11)],
-        "themes": total.themes.most_common(),
-        "charts": {
-            "days": charts.by_day_chart(days) if days else "",
-            "ratings": charts.ratings_chart(before, after) if before or after else "",
-            "themes": charts.themes_chart(total.themes) if total.themes else "",
-        },
+        "days": dashboard.by_day[-30:],
+        "ratings": ratings,
+        "themes": dashboard.total.themes.most_common(),
+        "charts": pictures,
+        "read_at": read_at,
+        "cache_seconds": CACHE_SECONDS,
         "can_edit": _can_edit(request.user, campaign),
         "section": "conversations",
     }
@@ -131,7 +153,12 @@ def coaching(request, slug, volunteer_id):
         shift = get_object_or_404(Shift, pk=int(raw), campaign=campaign)
     notes = list(volunteer_conversations(campaign, volunteer, shift=shift)[:200])
     theirs = note_medians(volunteer_conversations(campaign, volunteer, shift=shift))
-    campaign_medians = note_medians(StoryNote.objects.filter(visit__campaign=campaign))
+    # The campaign's medians read every story note: kept for CACHE_SECONDS, as the dashboard.
+    key = f"coaching-medians:{campaign.pk}"
+    campaign_medians = cache.get(key)
+    if campaign_medians is None:
+        campaign_medians = note_medians(StoryNote.objects.filter(visit__campaign=campaign))
+        cache.set(key, campaign_medians, CACHE_SECONDS)
     return render(
         request,
         "dashboard/coaching.html",

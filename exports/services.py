@@ -364,9 +364,16 @@ def _finish(job, *, status, rows=0, left_out=None, withheld=None, error=""):
 
 
 def export_jobs_sweep(now=None):
-    """Send again the jobs whose publish was lost, and fail those whose worker died.
-    Returns the ids sent."""
+    """Send again the jobs whose publish was lost, fail those whose worker died, and delete
+    the files of exports older than EXPORT_KEEP_DAYS (people's phone numbers should not sit
+    on the server). Returns the ids sent."""
     now = now or timezone.now()
+    expired = ExportJob.objects.filter(
+        status=Status.DONE, finished_at__lt=now - timedelta(days=settings.EXPORT_KEEP_DAYS)
+    ).exclude(file="")
+    for job in expired:
+        job.file.delete(save=False)
+        ExportJob.objects.filter(pk=job.pk).update(file="")
     for job in ExportJob.objects.filter(status=Status.RUNNING, updated_at__lt=now - STALE_RUNNING):
         if ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(status=Status.FAILED):
             job.status = Status.RUNNING

@@ -1,5 +1,6 @@
 """Export pages: choose a kind, its filters and columns; watch it run; download it."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -192,6 +193,7 @@ def export_job(request, slug, pk):
             "job": job,
             "kind": kind,
             "status": _status(campaign, job),
+            "keep_days": settings.EXPORT_KEEP_DAYS,
             "is_organizer": organizer,
             "can_edit": organizer,
             "section": "exports",

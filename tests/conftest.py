@@ -142,6 +142,17 @@ def sent_sms(outbox_dir):
     return lambda: read_sms_outbox(outbox_dir)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Pages that keep numbers in the cache (the conversations dashboard) must not carry
+    # them from one test to the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # --- Personas ---------------------------------------------------------------
 
 

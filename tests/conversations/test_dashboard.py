@@ -271,3 +271,29 @@ def test_the_sql_and_the_python_way_give_the_same_numbers(campaign, town):
 
     assert run(dashboard._notes_postgresql) == run(dashboard._notes_python)
     assert run(dashboard._notes_python).total.median_minutes == 15
+
+
+def test_the_page_keeps_its_numbers_a_while_and_says_when_they_were_read(
+    campaign, town, organizer, client, monkeypatch
+):
+    from conversations import dashboard_views
+
+    client.login(username="olivia", password=PASSWORD)
+    url = reverse("conversations_dashboard", args=[campaign.slug])
+    assert 'id="read-at">Numbers as of' in client.get(url).content.decode()
+    VisitFactory(campaign=campaign, outcome=Outcome.NOT_HOME)
+
+    kept = client.get(url).context["total"]
+    assert kept.visits == 7  # read two minutes at most ago
+    monkeypatch.setattr(dashboard_views, "CACHE_SECONDS", 0)
+    from django.core.cache import cache
+
+    cache.clear()
+    assert client.get(url).context["total"].visits == 8
+
+
+def test_only_the_breakdowns_asked_for_are_computed(campaign, town):
+    dashboard = campaign_dashboard_numbers(campaign, groups=("day",))
+    assert dashboard.by_turf == [] and dashboard.by_volunteer == []
+    assert [row.label for row in dashboard.by_day] == ["2026-11-03", "2026-11-04"]
+    assert numbers(dashboard.total) == (6, 7, 57, 3, 15, 4.7, 6.7, 67, 3, 50)

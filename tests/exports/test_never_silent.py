@@ -184,3 +184,24 @@ def test_outside_a_test_transaction_a_good_export_is_kept(campaign, organizer, d
     job = run_export(campaign, organizer, fmt="xlsx")
     assert job.status == ExportJob.Status.DONE, job.error
     assert len(read_rows(job)) == 3
+
+
+def test_the_sweep_deletes_old_files_and_keeps_the_record(campaign, organizer, doors, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = run_export(campaign, organizer)
+    name = job.file.name
+    storage = job.file.storage
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=8))
+
+    export_jobs_sweep()
+
+    job.refresh_from_db()
+    assert not job.file and not storage.exists(name)
+    assert job.status == ExportJob.Status.DONE and job.rows_done == 2
+    client.login(username="olivia", password=PASSWORD)
+    page = client.get(reverse("export_job", args=[campaign.slug, job.pk])).content.decode()
+    assert "deleted from the server after 7 days" in page
+    assert client.get(reverse("export_download", args=[campaign.slug, job.pk])).status_code == 404
