@@ -73,7 +73,6 @@ RULES = {
     "followups_mine": SIGNED_IN,
     "followup_mark": ORGANIZERS,  # and the commitment's owner
     "two_factor": SIGNED_IN,
-    "two_factor_setup": SIGNED_IN,
     "campaign_dashboard": LEADS,
     "turf_list": LEADS,
     "turf_progress": LEADS,
@@ -285,7 +284,9 @@ def _kwargs(name, pattern, world, *, slug=None, token=None):
         if key == "slug":
             kwargs[key] = slug or world["ids"]["slug"]
         elif key == "token":
-            kwargs[key] = token
+            kwargs[key] = token or "a-made-up-reset-token"
+        elif key == "uidb64":
+            kwargs[key] = "MQ"
         elif key == "pk":
             kwargs[key] = world["pk"].get(name, world["shift_pk"])
         elif key == "shift_id" and name == "signup_shift":
