@@ -1,5 +1,6 @@
 """The Celery app. Tasks are enqueued with ids, after the transaction commits."""
 
+import logging
 import os
 from functools import partial
 from pathlib import Path
@@ -9,6 +10,8 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
+
+log = logging.getLogger(__name__)
 
 app = Celery("canvass")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -37,6 +40,12 @@ app.conf.beat_schedule = {
     "followups-digest": {
         "task": "conversations.followups.followups_digest_send",
         "schedule": 15 * 60.0,
+    },
+    # A voter-file import whose worker died is failed with a clear message (and can be
+    # run again); one whose publish was lost is sent again.
+    "import-jobs-sweep": {
+        "task": "turf.tasks.import_jobs_sweep",
+        "schedule": 5 * 60.0,
     },
     # Geocoding jobs whose publish was lost are sent again.
     "geocode-jobs-sweep": {
@@ -73,4 +82,19 @@ def enqueue_on_commit(task, *args, **kwargs):
         # A task's name is its dotted path: importing it here, at call time, is what lets
         # services name tasks without importing the modules that import them.
         task = import_string(task)
-    transaction.on_commit(partial(task.delay, *args, **kwargs))
+    transaction.on_commit(partial(_publish, task, args, kwargs))
+
+
+def _publish(task, args, kwargs):
+    """Publish after commit, never failing the caller: the data is already saved, so a
+    broker that is down must not turn a stored visit or a saved form into an error page.
+    Every task published this way has a sweep that finds its work in the database."""
+    try:
+        task.delay(*args, **kwargs)
+    except Exception:
+        log.warning(
+            "could not publish %s%r after commit; the periodic sweep will pick it up",
+            task.name,
+            args,
+            exc_info=True,
+        )

@@ -183,6 +183,24 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+# Uploads go through Django's storage API, so every process reaches them: MEDIA_ROOT on a
+# volume the web and the worker share, or S3-compatible storage (django-storages, the
+# optional "s3" dependencies) when MEDIA_S3_BUCKET is set.
+if os.environ.get("MEDIA_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MEDIA_S3_BUCKET"],
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+            "location": os.environ.get("MEDIA_S3_PREFIX", "media"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+# The largest voter-file upload the import page takes (zipped statewide files are well
+# under this; a bigger file can be imported from the command line).
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 2048)
 
 # --- Exports ------------------------------------------------------------------
 # Up to this many rows an export is written in the request; more go to a Celery worker.

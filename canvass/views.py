@@ -10,6 +10,7 @@ from canvass.access import LEADS, ORGANIZERS, campaign_for_user
 from canvass.models import HOLDING, Campaign, Membership, Shift
 from conversations.models import Commitment, Visit
 from conversations.stats import campaign_followthrough
+from turf.geocoding.services import unlocated_counts
 from turf.models import Household, Person, Turf
 
 
@@ -76,6 +77,7 @@ def campaign_dashboard(request, slug):
         "households": Household.objects.filter(campaign=campaign).count(),
         "people": Person.objects.filter(campaign=campaign).count(),
         "uncut": Household.objects.filter(campaign=campaign, stops__isnull=True).count(),
+        **{f"{k}_households": v for k, v in unlocated_counts(campaign).items()},
         "turfs_open": turfs.get(Turf.Status.OPEN, 0),
         "turfs_assigned": turfs.get(Turf.Status.ASSIGNED, 0),
         "turfs_done": turfs.get(Turf.Status.DONE, 0),

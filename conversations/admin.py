@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -17,7 +18,8 @@ from conversations.models import (
     Visit,
 )
 from conversations.notes import story_note_read
-from conversations.services import reminder_resolve
+from conversations.services import commitment_change, commitment_record, reminder_resolve
+from conversations.services.plans import _commitment_clean as commitment_clean
 
 # A note's words are shown only through conversations.notes (organizers of its campaign for a
 # sensitive note, each reading audited), never as plain admin fields, nor searchable.
@@ -102,13 +104,89 @@ class ReminderInline(admin.TabularInline):
     can_delete = False
 
 
+# Fields whose change rewrites the follow-up plan: saved through commitment_change only.
+PLAN_FIELDS = ["what", "when", "channel", "phone", "email", "owner"]
+
+
+class CommitmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Commitment
+        fields = [
+            "campaign",
+            "visit",
+            "person",
+            "kind",
+            "what",
+            "when",
+            "owner",
+            "channel",
+            "phone",
+            "email",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        campaign = data.get("campaign") or getattr(self.instance, "campaign", None)
+        if campaign is None or "kind" in self.errors:
+            return data
+        try:
+            data["what"], data["phone"], data["email"] = commitment_clean(
+                campaign=campaign,
+                kind=data.get("kind", self.instance.kind),
+                what=data.get("what") or "",
+                channel=data.get("channel") or "",
+                phone=data.get("phone") or "",
+                email=data.get("email") or "",
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return data
+
+
 @admin.register(Commitment)
 class CommitmentAdmin(admin.ModelAdmin):
+    """Changes go through the services, so the plan always follows: a new date, "what",
+    channel or owner rewrites it (commitment_change); a new commitment writes its plan
+    (commitment_record). The status is marked on the follow-up page, where it is recorded."""
+
+    form = CommitmentAdminForm
     list_display = ["what", "kind", "person", "when", "owner", "channel", "status"]
     list_filter = ["campaign", "kind", "status", "channel"]
     search_fields = ["what", "person__first_name", "person__last_name"]
     raw_id_fields = ["visit", "person", "owner"]
     inlines = [ReminderInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        always = ["status", "plan_version", "confirmed_at", "declined_at", "created_at"]
+        if obj is None:
+            return always
+        # What the plan was written for: a different campaign, kind or person is a
+        # different commitment (cancel this one, record the other).
+        return [*always, "campaign", "kind", "person", "visit"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = commitment_record(
+                campaign=data["campaign"],
+                kind=data["kind"],
+                what=data["what"],
+                person=data.get("person"),
+                visit=data.get("visit"),
+                when=data.get("when"),
+                owner=data.get("owner"),
+                channel=data["channel"],
+                phone=data.get("phone") or "",
+                email=data.get("email") or "",
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        changed = {field: data[field] for field in PLAN_FIELDS if field in form.changed_data}
+        if changed:
+            commitment_change(commitment=obj, **changed)
+            obj.refresh_from_db()
 
 
 class NeedsAPersonFilter(admin.SimpleListFilter):

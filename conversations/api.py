@@ -5,7 +5,7 @@ every view starts with `assignment_for_token`. The contract is in docs/sync-api.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,7 +28,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from canvass.access import LEADS
-from canvass.models import Membership, Volunteer
+from canvass.models import Membership, Shift, Volunteer
+from canvass.services.ladder import ladder_shifts
 from conversations.models import Channel, HeldVisit, Visit
 from conversations.services import VisitConflict, VisitInvalid, visit_record
 from conversations.services.visits import HeldVisitRefused, held_visit_record
@@ -85,6 +86,34 @@ def assignment_for_token(token, *, for_write, ended_too=False):
     if not assignment.is_live and not ended_too:
         raise LinkEnded()
     return assignment
+
+
+# A phone's clock may run a little fast: visits stamped up to this long after their link
+# was replaced still count as made under it.
+REPLACED_GRACE = timedelta(minutes=10)
+
+
+def assignment_for_visits(token):
+    """The assignment whose visits a phone sends, and the time after which it may not
+    record any (None while the link is live).
+
+    A link the organizer replaced (reissued, or the turf reassigned) still takes the notes
+    made under it before that: they belong to its turf and to the volunteer who made them.
+    A link revoked for good or expired answers 403 as usual.
+    """
+    assignment = assignment_for_token(token, for_write=True, ended_too=True)
+    if assignment.is_live:
+        return assignment, None
+    revoked = assignment.revoked_at
+    if (
+        revoked is not None
+        and revoked < assignment.expires_at
+        and Assignment.objects.filter(turf_id=assignment.turf_id, created_at__gte=revoked)
+        .exclude(pk=assignment.pk)
+        .exists()
+    ):
+        return assignment, revoked + REPLACED_GRACE
+    raise LinkEnded()
 
 
 class BoundedJSONParser(JSONParser):
@@ -182,6 +211,9 @@ class PersonOut(serializers.Serializer):
 
 
 class EarlierVisitOut(serializers.Serializer):
+    client_id = serializers.CharField(
+        required=False, help_text="Only for visits recorded through this assignment."
+    )
     happened_at = serializers.DateTimeField()
     outcome = serializers.ChoiceField(choices=Visit.Outcome.choices)
     themes = serializers.ListField(
@@ -216,6 +248,11 @@ class BundleOut(serializers.Serializer):
     households = HouseholdOut(many=True, help_text="In walking order.")
     progress = ProgressOut()
     owners = NamedOut(many=True, help_text="Organizers and field leads who can own a follow-up.")
+    shifts = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The campaign's next shifts (id, label, starts_at, place, free): a "
+        "“volunteer a shift” commitment picks one as its shift_id.",
+    )
     limits = serializers.DictField(
         help_text="What the server accepts (lengths, counts, dates, request size): "
         "the phone checks them before it saves."
@@ -223,7 +260,7 @@ class BundleOut(serializers.Serializer):
 
 
 def walk_list_bundle(assignment):
-    """Everything a phone needs to walk `assignment`'s turf offline, in seven queries
+    """Everything a phone needs to walk `assignment`'s turf offline, in eight queries
     whatever the turf's size.
 
     Earlier visits carry only their date, outcome and story themes — never a story's
@@ -270,17 +307,25 @@ def walk_list_bundle(assignment):
         Visit.objects.filter(campaign=campaign, household__in=doors)
         .order_by("-happened_at", "-pk")
         .values_list(
-            "household_id", "happened_at", "outcome", "story_note__themes", "story_note__sensitive"
+            "household_id",
+            "happened_at",
+            "outcome",
+            "story_note__themes",
+            "story_note__sensitive",
+            "assignment_id",
+            "client_id",
         )
     )
-    for household_id, happened_at, outcome, themes, sensitive in visits:
-        households[household_id]["visits"].append(
-            {
-                "happened_at": happened_at,
-                "outcome": outcome,
-                "themes": [] if sensitive or not themes else themes,
-            }
-        )
+    for household_id, happened_at, outcome, themes, sensitive, through, client_id in visits:
+        earlier = {
+            "happened_at": happened_at,
+            "outcome": outcome,
+            "themes": [] if sensitive or not themes else themes,
+        }
+        if through == assignment.pk:
+            # The phone merges what it delivered with a fresh walk list by these ids.
+            earlier["client_id"] = str(client_id)
+        households[household_id]["visits"].append(earlier)
     progress = Visit.objects.filter(assignment=assignment).aggregate(
         knocked=Count("household", distinct=True, filter=Q(household__in=doors)),
         conversations=Count("pk", filter=Q(outcome=Visit.Outcome.CONVERSATION)),
@@ -317,6 +362,8 @@ def walk_list_bundle(assignment):
             .values_list("user_id", "user__first_name", "user__last_name", "user__username")
         ],
         "limits": sync_limits(),
+        # The ladder: a "volunteer a shift" at the door picks one of these.
+        "shifts": ladder_shifts(campaign),
     }
 
 
@@ -429,6 +476,13 @@ class CommitmentIn(serializers.Serializer):
     )
     phone = serializers.CharField(max_length=40, allow_blank=True, default="")
     email = serializers.CharField(max_length=254, allow_blank=True, default="")
+    shift_id = CampaignObjectField(
+        source="shift",
+        scope=lambda campaign: Shift.objects.filter(campaign=campaign),
+        not_found="That shift is not one of this campaign's. Pick one listed.",
+        default=serializers.empty,
+        help_text="“Volunteer a shift”: one of the bundle's `shifts`; they are signed up for it.",
+    )
 
 
 class VisitItemIn(serializers.Serializer):
@@ -601,10 +655,18 @@ class VisitBatchOut(serializers.Serializer):
     results = VisitResultOut(many=True, help_text="One per visit sent, in the same order.")
 
 
-def _visit_result(assignment, item):
+REPLACED_LINK = (
+    "This link was replaced before this visit's time: record it from the new link, "
+    "or send it to your organizer."
+)
+
+
+def _visit_result(assignment, item, until=None):
     result = {"client_id": item.client_id}
     if isinstance(item, InvalidItem):
         errors = item.errors
+    elif until is not None and item.data["happened_at"] > until:
+        errors = {"happened_at": REPLACED_LINK}
     else:
         try:
             visit, created = visit_record(assignment=assignment, **item.data)
@@ -639,10 +701,12 @@ class VisitBatchView(TokenAPIView):
         tags=["door screen"],
     )
     def post(self, request, token):
-        assignment = assignment_for_token(token, for_write=True)
+        assignment, until = assignment_for_visits(token)
         batch = VisitBatchIn(data=self.request_data(request), context={"assignment": assignment})
         batch.is_valid(raise_exception=True)
-        results = [_visit_result(assignment, item) for item in batch.validated_data["visits"]]
+        results = [
+            _visit_result(assignment, item, until) for item in batch.validated_data["visits"]
+        ]
         return Response(VisitBatchOut({"results": results}).data)
 
 

@@ -24,7 +24,14 @@ from conversations.models import Channel, Visit
 from turf.models import Assignment
 
 # The files the door screen needs, all cached by the service worker on install.
-DOOR_ASSETS = ("door/door.css", "door/app.js", "door/store.js", "door/sync.js", "door/form.js")
+DOOR_ASSETS = (
+    "door/door.css",
+    "door/app.js",
+    "door/store.js",
+    "door/sync.js",
+    "door/form.js",
+    "door/shifts.js",
+)
 
 # Every string the door screen shows, translated here so that the page ships
 # them in the visitor's language with no second request.
@@ -129,6 +136,13 @@ STRINGS = {
         "your other visits are not held back."
     ),
     "door": _("Door"),
+    "others_one": _(
+        "Also on this phone: 1 note from another walk list. It is sent whenever there is signal."
+    ),
+    "others_other": _(
+        "Also on this phone: {n} notes from another walk list. They are sent whenever there "
+        "is signal."
+    ),
     "away": _("Away from the walk list"),
     "choose_door": _("Choose the door"),
     "hand_over": _("Send to organizer"),
@@ -136,6 +150,12 @@ STRINGS = {
     "hand_over_failed": _("Could not reach the server: it stays on this phone. Try again."),
     "record_new": _("Save as a new visit"),
     "outcome": _("Outcome"),
+    # The ladder (static/door/shifts.js).
+    "shift_pick": _("Which shift? They are signed up when this syncs."),
+    "shift_later": _("Not yet: follow up about a shift"),
+    "shift_free": _("{n} spots left"),
+    "shift_full": _("full: the waitlist"),
+    "no_shifts": _("No shifts are planned yet: the follow-up owner will find them one."),
 }
 
 

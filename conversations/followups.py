@@ -11,8 +11,9 @@ import phonenumbers
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -190,10 +191,100 @@ def followups_for_owner(user, *, now=None):
     return followups_sort(commitments, now=now)
 
 
-def followups_for_campaign(campaign, *, now=None):
-    """Every open commitment in `campaign`, whoever owns it (for its organizers)."""
-    commitments = followups_queryset().filter(campaign=campaign, status=Status.OPEN)
-    return followups_sort(commitments, now=now)
+PAGE_SIZE = 50
+# Without a section, the page shows this many of each, with a link to the rest.
+OVERVIEW_ROWS = 10
+SECTIONS = ("today", "overdue", "upcoming", "undated")
+# The orders the campaign's follow-ups page offers; each ends on the primary key so a
+# page boundary never repeats or skips a row.
+FOLLOWUP_SORTS = {
+    "when": (F("when").asc(nulls_last=True), "created_at", "pk"),
+    "-when": (F("when").desc(nulls_last=True), "-created_at", "-pk"),
+    "person": ("person__last_name", "person__first_name", "pk"),
+    "made": ("-created_at", "-pk"),
+}
+SEARCH_MAX_LENGTH = 100
+
+
+@dataclass
+class FollowUpPage:
+    """Open commitments of a campaign: with `section`, one page of that section; without,
+    the first few of every section. `counts` has every section's size either way."""
+
+    section: str
+    counts: dict
+    # [(section, rows)] in the order of SECTIONS.
+    sections: list
+    page: object = None
+    q: str = ""
+    sort: str = "when"
+
+
+def _section_filters(campaign, now):
+    tz = campaign.tz
+    today = timezone.localtime(now, tz).date()
+    start = datetime.combine(today, time.min, tzinfo=tz)
+    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+    return {
+        "today": Q(when__gte=start, when__lt=end),
+        "overdue": Q(when__lt=start),
+        "upcoming": Q(when__gte=end),
+        "undated": Q(when__isnull=True),
+    }
+
+
+def _search(queryset, q):
+    """Every word of `q` in the person's name, phone or email, the owner's name, or what."""
+    for word in q.split():
+        queryset = queryset.filter(
+            Q(person__first_name__icontains=word)
+            | Q(person__last_name__icontains=word)
+            | Q(phone__icontains=word)
+            | Q(email__icontains=word)
+            | Q(what__icontains=word)
+            | Q(owner__username__icontains=word)
+            | Q(owner__first_name__icontains=word)
+            | Q(owner__last_name__icontains=word)
+        )
+    return queryset
+
+
+def followups_campaign_page(campaign, *, section="", q="", sort="when", page=1, now=None):
+    """`campaign`'s open commitments, searched and sorted: one page of `section` (today,
+    overdue, upcoming, undated), or without it the first OVERVIEW_ROWS of each.
+
+    A fixed number of queries whatever the campaign's size. Raises ValueError naming
+    the problem for an unknown section or sort, or a search over SEARCH_MAX_LENGTH.
+    """
+    now = now or timezone.now()
+    q = (q or "").strip()
+    if len(q) > SEARCH_MAX_LENGTH:
+        raise ValueError(f"Search for at most {SEARCH_MAX_LENGTH} characters.")
+    if sort not in FOLLOWUP_SORTS:
+        raise ValueError(f"“{sort}” is not a sort. Sort by: {', '.join(FOLLOWUP_SORTS)}.")
+    if section and section not in SECTIONS:
+        raise ValueError(f"“{section}” is not a section. Sections: {', '.join(SECTIONS)}.")
+    filters = _section_filters(campaign, now)
+    matching = _search(Commitment.objects.filter(campaign=campaign, status=Status.OPEN), q)
+    counts = matching.order_by().aggregate(
+        **{name: Count("pk", filter=filters[name]) for name in SECTIONS}
+    )
+    commitments = _search(followups_queryset().filter(campaign=campaign, status=Status.OPEN), q)
+    order = FOLLOWUP_SORTS[sort]
+    if section:
+        paginator = Paginator(commitments.filter(filters[section]).order_by(*order), PAGE_SIZE)
+        paginator.count = counts[section]  # counted above with the others
+        page_obj = paginator.get_page(page)
+        rows = getattr(followups_sort(list(page_obj.object_list), now=now), section)
+        return FollowUpPage(section, counts, [(section, rows)], page_obj, q, sort)
+    first = []
+    for name in SECTIONS:
+        if counts[name]:
+            first += commitments.filter(filters[name]).order_by(*order)[:OVERVIEW_ROWS]
+    sorted_rows = followups_sort(first, now=now)
+    return FollowUpPage(
+        "", counts, [(name, getattr(sorted_rows, name)) for name in SECTIONS], None, q, sort
+    )
 
 
 def commitment_for_user(user, pk):

@@ -57,6 +57,16 @@ class Visit(models.Model):
     # SHA-256 of the item as the phone sent it (canonical form): a resend with the same
     # client_id is answered with this row only when the content matches.
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Typed in from a paper walk sheet, and by whom; a phone's visits leave both empty.
+    from_paper = models.BooleanField(default=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who typed it in from paper.",
+    )
 
     class Meta:
         ordering = ["-happened_at"]
@@ -81,6 +91,9 @@ class StoryNote(models.Model):
     self_rating = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="How well the canvasser listened, 0–10."
     )
+    minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How long the conversation lasted, in minutes."
+    )
 
     class Meta:
         constraints = [
@@ -95,6 +108,10 @@ class StoryNote(models.Model):
             models.CheckConstraint(
                 condition=Q(self_rating__isnull=True) | Q(self_rating__lte=10),
                 name="storynote_self_rating_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__isnull=True) | Q(minutes__lte=240),
+                name="storynote_minutes_at_most_240",
             ),
         ]
 
@@ -143,6 +160,15 @@ class Commitment(models.Model):
     phone = PhoneNumberField()
     email = models.EmailField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # A "volunteer a shift" made at the door for one of the campaign's shifts: the signup
+    # it became (canvass/services/ladder.py). Kept on check-in, missed on a no-show.
+    shift_signup = models.ForeignKey(
+        "canvass.ShiftSignup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commitments",
+    )
     # Set by a YES / NO text reply to a confirmation (NO also cancels the commitment).
     confirmed_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
@@ -154,6 +180,8 @@ class Commitment(models.Model):
 
     class Meta:
         ordering = ["when", "created_at"]
+        # The campaign's follow-ups page: its open commitments by section, in date order.
+        indexes = [models.Index(fields=["campaign", "status", "when"], name="commitment_followups")]
 
     def __str__(self):
         return f"{self.kind}: {self.what}"
@@ -241,6 +269,11 @@ class Reminder(models.Model):
     def __str__(self):
         return f"{self.get_channel_display()} to {self.to} at {self.send_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def step_label(self):
+        """What this message is, in words ("The day before, 11:00"), or "Message"."""
+        return Step(self.step).label if self.step in Step.values else "Message"
+
 
 class OptOut(models.Model):
     """A phone number or email that must never be messaged again, by any campaign."""
@@ -321,6 +354,16 @@ class InboundSms(models.Model):
         related_name="inbound_sms",
     )
     received_at = models.DateTimeField(default=timezone.now)
+    # A reply that is not a keyword waits in the campaign's replies inbox until a person
+    # answers it or marks it handled.
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-received_at"]

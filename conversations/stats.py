@@ -7,6 +7,7 @@ shows a follow-through rate takes it from here.
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce, TruncDate
 
 from conversations.models import Commitment, Reminder
 
@@ -28,6 +29,9 @@ class FollowThrough:
     kept: int = 0
     missed: int = 0
     key: object = None
+    # The ladder: shift signups made at the door, and how many of them checked in.
+    to_shift: int = 0
+    showed_up: int = 0
 
     @property
     def rate(self):
@@ -51,6 +55,9 @@ class CampaignFollowThrough:
     by_turf: list
     by_volunteer: list
     by_kind: list
+    # By the local day of the conversation (or of the commitment, without one); only when
+    # asked for with days=True.
+    by_day: list = None
 
 
 def _counts():
@@ -59,16 +66,25 @@ def _counts():
         recipient_kind=Reminder.Recipient.PERSON,
         status=Reminder.Status.SENT,
     )
+    # A shift commitment's reminders are its signup's (canvass/services/notify.py).
+    sent_for_signup = Reminder.objects.filter(
+        signup=OuterRef("shift_signup"),
+        recipient_kind=Reminder.Recipient.PERSON,
+        status=Reminder.Status.SENT,
+    )
     return {
         "made": Count("pk"),
-        "reminded": Count("pk", filter=Exists(sent_to_person)),
+        "reminded": Count("pk", filter=Exists(sent_to_person) | Exists(sent_for_signup)),
         "kept": Count("pk", filter=Q(status=Commitment.Status.KEPT)),
         "missed": Count("pk", filter=Q(status=Commitment.Status.MISSED)),
+        "to_shift": Count("pk", filter=Q(shift_signup__isnull=False)),
+        "showed_up": Count("pk", filter=Q(shift_signup__status="attended")),
     }
 
 
 def _numbers(row):
-    return {name: row[name] for name in ("made", "reminded", "kept", "missed")}
+    names = ("made", "reminded", "kept", "missed", "to_shift", "showed_up")
+    return {name: row[name] for name in names}
 
 
 def _volunteer_name(row):
@@ -77,9 +93,9 @@ def _volunteer_name(row):
     return f"{row['visit__volunteer__first_name']} {row['visit__volunteer__last_name']}".strip()
 
 
-def campaign_followthrough(campaign, *, breakdowns=True):
+def campaign_followthrough(campaign, *, breakdowns=True, days=False):
     """The campaign's follow-through, and unless `breakdowns=False`, by turf, volunteer
-    and commitment kind.
+    and commitment kind; with `days=True`, also by local day.
 
     One aggregate query per table (four in all, one without breakdowns), whatever
     the number of commitments.
@@ -128,4 +144,14 @@ def campaign_followthrough(campaign, *, breakdowns=True):
     for code, row in sorted(rows.items()):
         by_kind.append(FollowThrough(label=code, key=code, **_numbers(row)))
 
-    return CampaignFollowThrough(campaign, total, by_turf, by_volunteer, by_kind)
+    by_day = None
+    if days:
+        day = TruncDate(Coalesce("visit__happened_at", "created_at"), tzinfo=campaign.tz)
+        by_day = [
+            FollowThrough(label=row["day"].isoformat(), key=row["day"], **_numbers(row))
+            for row in commitments.annotate(day=day)
+            .values("day")
+            .annotate(**_counts())
+            .order_by("day")
+        ]
+    return CampaignFollowThrough(campaign, total, by_turf, by_volunteer, by_kind, by_day)

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from conversations import api, door_views, held_views, message_views, people_views, webhooks
+from conversations import (
+    api,
+    dashboard_views,
+    door_views,
+    held_views,
+    message_views,
+    outbox_views,
+    people_views,
+    webhooks,
+)
 from conversations import views as followup_views
 
 urlpatterns = [
@@ -39,6 +48,27 @@ urlpatterns = [
         message_views.message_template_delete,
         name="message_template_delete",
     ),
+    path("c/<slug:slug>/replies/", outbox_views.replies_inbox, name="replies_inbox"),
+    path(
+        "c/<slug:slug>/replies/<int:pk>/answer",
+        outbox_views.reply_answer,
+        name="reply_answer",
+    ),
+    path(
+        "c/<slug:slug>/replies/<int:pk>/handled",
+        outbox_views.reply_handled,
+        name="reply_handled",
+    ),
+    path(
+        "c/<slug:slug>/reminders/needs-a-person/",
+        outbox_views.reminders_needing_a_person,
+        name="reminders_needing_a_person",
+    ),
+    path(
+        "c/<slug:slug>/reminders/<int:pk>/settle",
+        outbox_views.reminder_settle,
+        name="reminder_settle",
+    ),
     path("c/<slug:slug>/people/", people_views.people_list, name="people_list"),
     path("c/<slug:slug>/people/<int:pk>/", people_views.person_detail, name="person_detail"),
     path(
@@ -46,5 +76,11 @@ urlpatterns = [
         people_views.person_forget_view,
         name="person_forget",
     ),
+    path(
+        "c/<slug:slug>/conversations/",
+        dashboard_views.conversations_dashboard,
+        name="conversations_dashboard",
+    ),
+    path("c/<slug:slug>/coaching/<int:volunteer_id>/", dashboard_views.coaching, name="coaching"),
     path("webhooks/sms/twilio", webhooks.twilio_sms, name="webhook_sms_twilio"),
 ]

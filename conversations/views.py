@@ -13,9 +13,11 @@ from canvass.access import LEADS, ORGANIZERS, campaign_for_user
 from canvass.models import Membership
 from conversations.followups import (
     NOTE_MAX_LENGTH,
+    SECTIONS,
+    FollowUpSections,
     commitment_for_user,
     followup_record,
-    followups_for_campaign,
+    followups_campaign_page,
     followups_for_owner,
     followups_sort,
 )
@@ -23,6 +25,12 @@ from conversations.models import FollowUpEvent
 from conversations.stats import campaign_followthrough
 
 Outcome = FollowUpEvent.Outcome
+SORT_LABELS = [
+    ("when", "Soonest first"),
+    ("-when", "Latest first"),
+    ("person", "By name"),
+    ("made", "Newest commitments first"),
+]
 
 
 class FollowUpForm(forms.Form):
@@ -59,14 +67,36 @@ def followups_mine(request):
 def followups_campaign(request, slug):
     """Every open commitment in the campaign, for its organizers to see and act on."""
     campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
-    followups = followups_for_campaign(campaign)
+    try:
+        found = followups_campaign_page(
+            campaign,
+            section=request.GET.get("section", ""),
+            q=request.GET.get("q", ""),
+            sort=request.GET.get("sort", "when"),
+            page=request.GET.get("page", 1),
+        )
+    except ValueError as exc:
+        return render(
+            request,
+            "conversations/followups_campaign.html",
+            {"campaign": campaign, "error": str(exc), "sorts": SORT_LABELS},
+            status=400,
+        )
+    titles = {key: (title, empty) for key, title, _rows, empty in _sections(FollowUpSections())}
+    sections = [
+        (key, titles[key][0], rows, titles[key][1], found.counts[key])
+        for key, rows in found.sections
+    ]
     return render(
         request,
-        "conversations/followups.html",
+        "conversations/followups_campaign.html",
         {
             "campaign": campaign,
-            "sections": _sections(followups),
-            "total": len(followups),
+            "found": found,
+            "sections": sections,
+            "tabs": [(key, titles[key][0], found.counts[key]) for key in SECTIONS],
+            "total": sum(found.counts.values()),
+            "sorts": SORT_LABELS,
             "show_owner": True,
         },
     )

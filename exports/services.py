@@ -220,6 +220,8 @@ def _snapshot():
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                # Compiling these wide queries (JIT) took longer than running them.
+                cursor.execute("SET LOCAL jit = off")
             yield
     else:
         yield
@@ -234,15 +236,22 @@ class _Progress:
         self.conn = None
 
     def __call__(self, done):
+        self._set("rows_done", done)
+
+    def total(self, total):
+        self._set("rows_total", total)
+
+    def _set(self, column, value):
         if connection.vendor == "postgresql" and connection.in_atomic_block:
             if self.conn is None:
                 self.conn = connections.create_connection("default")
             with self.conn.cursor() as cursor:
                 cursor.execute(
-                    "UPDATE exports_exportjob SET rows_done = %s WHERE id = %s", [done, self.job_id]
+                    f"UPDATE exports_exportjob SET {column} = %s WHERE id = %s",
+                    [value, self.job_id],
                 )
         elif not connection.in_atomic_block:
-            ExportJob.objects.filter(pk=self.job_id).update(rows_done=done)
+            ExportJob.objects.filter(pk=self.job_id).update(**{column: value})
 
     def close(self):
         if self.conn is not None:
@@ -265,7 +274,7 @@ def _write(job, kind, ctx, path):
             included = kind.included(matched, campaign, filters)
             expected = included.count()
             total = matched.count()
-            ExportJob.objects.filter(pk=job.pk).update(rows_total=expected)
+            progress.total(expected)
             withheld = kind.withheld(included, ctx, columns)
             writer = WRITERS[job.format]
             written = writer(
@@ -326,6 +335,8 @@ def _finish(job, *, status, rows=0, left_out=None, withheld=None, error=""):
     job.rows_done = rows
     if status == Status.DONE:
         job.rows_total = rows
+    else:  # what the query matched, as written from outside the snapshot
+        job.rows_total = ExportJob.objects.values_list("rows_total", flat=True).get(pk=job.pk)
     job.left_out = left_out or {}
     job.withheld = withheld or {}
     job.error = error

@@ -23,12 +23,20 @@ from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from canvass.models import Membership
-from conversations.models import Commitment, HeldVisit, MessageTemplate, Step
+from conversations.models import (
+    Commitment,
+    HeldVisit,
+    InboundSms,
+    MessageTemplate,
+    Reminder,
+    Step,
+)
 from exports.models import ExportJob
 from tests.factories import (
     CampaignFactory,
     MembershipFactory,
     PersonFactory,
+    ReminderFactory,
     ShiftFactory,
     ShiftSignupFactory,
     TurfFactory,
@@ -97,6 +105,23 @@ RULES = {
     "import_detail": ORGANIZERS,
     "import_map": ORGANIZERS,
     "import_status": ORGANIZERS,
+    "import_retry": ORGANIZERS,
+    "turf_sheets_pdf": LEADS,
+    "shift_sheets_pdf": LEADS,
+    "paper_entry": LEADS,
+    "assignment_link": ORGANIZERS,
+    "assignment_link_send": ORGANIZERS,
+    "households_unlocated": LEADS,
+    "geocode_status": LEADS,
+    "geocode_start": ORGANIZERS,
+    "household_locate": ORGANIZERS,
+    "replies_inbox": ORGANIZERS,
+    "reply_answer": ORGANIZERS,
+    "reply_handled": ORGANIZERS,
+    "reminders_needing_a_person": ORGANIZERS,
+    "reminder_settle": ORGANIZERS,
+    "conversations_dashboard": LEADS,
+    "coaching": LEADS,
     "import_report": ORGANIZERS,
     "turf_cut": ORGANIZERS,
     "turf_status": ORGANIZERS,
@@ -223,6 +248,7 @@ def _world():
         "shift_id": shift.pk,
         "signup_id": signup.pk,
         "kind": "roster",
+        "volunteer_id": volunteer.pk,
     }
     by_name = {
         "assignment_revoke": assignment.pk,
@@ -243,7 +269,21 @@ def _world():
         # The field lead's own export: they see theirs, organizers see every one.
         "export_job": _export_done(campaign, field_lead).pk,
         "membership_unlock": organizer.memberships.get().pk,
+        "household_locate": turf.households.first().pk,
+        "reply_answer": InboundSms.objects.create(
+            provider_id="SM-authz",
+            from_number="+15125550188",
+            body="Can I bring my kids?",
+            handled_as=InboundSms.Handling.OTHER,
+            campaign=campaign,
+        ).pk,
+        "reminder_settle": ReminderFactory(
+            campaign=campaign, commitment=commitment, status=Reminder.Status.UNKNOWN
+        ).pk,
     }
+    by_name["reply_handled"] = by_name["reply_answer"]
+    for name in ("paper_entry", "assignment_link", "assignment_link_send"):
+        by_name[name] = assignment.pk
     for name in ("export_job_status", "export_download"):
         by_name[name] = by_name["export_job"]
     by_name["message_template_delete"] = by_name["message_template_edit"]

@@ -3,11 +3,14 @@
 import csv
 
 from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from canvass.access import campaign_for_user
 from canvass.celery import enqueue_on_commit
@@ -21,11 +24,13 @@ from turf.imports import (
     file_inspect,
     import_job_create,
     import_job_fail,
+    import_job_retry,
     import_preset_save,
     mapping_by_name,
     mapping_guess,
     mapping_resolve,
     presets_for,
+    stored_file,
 )
 from turf.models import ImportJob
 
@@ -33,12 +38,27 @@ from turf.models import ImportJob
 class UploadForm(forms.Form):
     file = forms.FileField(label="Voter file")
     preset = forms.ChoiceField(label="Layout", required=False)
+    complete = forms.BooleanField(
+        label="This is the complete file for its area: mark the voters it no longer lists "
+        "as inactive",
+        required=False,
+    )
 
     def __init__(self, *args, presets, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preset"].choices = [("", "Match columns by their names")] + [
             (name, preset.label) for name, preset in presets.items()
         ]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                f"The file is {upload.size / (1024 * 1024):,.0f} MB; uploads are limited to "
+                f"{limit:,} MB. Upload it zipped or gzipped, or import it from the command line."
+            )
+        return upload
 
 
 class MappingForm(forms.Form):
@@ -50,19 +70,29 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         options = [("", "— not in this file —")] + [(str(i), label) for i, label in choices]
         for name, label in FIELDS.items():
-            self.fields[f"col_{name}"] = forms.ChoiceField(
+            initial = initial_mapping.get(name)
+            if initial is None:
+                initial = []
+            elif isinstance(initial, tuple | list):
+                initial = [str(i) for i in initial]
+            else:
+                initial = [str(initial)]
+            # Several columns make one field, joined in order: an area code and a number.
+            self.fields[f"col_{name}"] = forms.MultipleChoiceField(
                 label=label,
                 choices=options,
                 required=False,
-                initial=str(initial_mapping[name]) if name in initial_mapping else "",
+                initial=initial,
+                widget=forms.SelectMultiple(attrs={"size": 1}),
             )
 
     def mapping(self):
-        return {
-            name: int(self.cleaned_data[f"col_{name}"])
-            for name in FIELDS
-            if self.cleaned_data.get(f"col_{name}") not in (None, "")
-        }
+        found = {}
+        for name in FIELDS:
+            columns = [int(c) for c in self.cleaned_data.get(f"col_{name}") or [] if c != ""]
+            if columns:
+                found[name] = columns[0] if len(columns) == 1 else columns
+        return found
 
     def mapping_fields(self):
         return [self[f"col_{name}"] for name in FIELDS]
@@ -85,9 +115,13 @@ def import_upload(request, slug):
             created_by=request.user,
             upload=form.cleaned_data["file"],
             preset=preset.name if preset else "",
+            complete=form.cleaned_data["complete"],
         )
         try:
-            file_inspect(path=job.file.path, has_header=preset.has_header if preset else None)
+            with stored_file(job) as local:
+                file_inspect(
+                    path=local, has_header=preset.has_header if preset else None, preset=preset
+                )
         except ImportFileError as exc:
             job.file.delete(save=True)  # an unreadable upload is not kept
             import_job_fail(job=job, message=str(exc), actor=request.user)
@@ -96,7 +130,14 @@ def import_upload(request, slug):
             return redirect("import_map", slug=campaign.slug, job_id=job.pk)
     jobs = ImportJob.objects.filter(campaign=campaign)[:10]
     return render(
-        request, "turf/import_upload.html", {"campaign": campaign, "form": form, "jobs": jobs}
+        request,
+        "turf/import_upload.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "jobs": jobs,
+            "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB,
+        },
     )
 
 
@@ -115,7 +156,8 @@ def import_map(request, slug, job_id):
     elif preset:
         has_header = preset.has_header
     try:
-        shape = file_inspect(path=job.file.path, has_header=has_header)
+        with stored_file(job) as local:
+            shape = file_inspect(path=local, has_header=has_header, preset=preset)
     except ImportFileError as exc:
         import_job_fail(job=job, message=str(exc), actor=request.user)
         return redirect("import_detail", slug=campaign.slug, job_id=job.pk)
@@ -159,9 +201,13 @@ def import_map(request, slug, job_id):
             "job": job,
             "shape": shape,
             "form": form,
-            "delimiter_name": {",": "commas", "\t": "tabs", "|": "pipes", ";": "semicolons"}[
-                shape.delimiter
-            ],
+            "delimiter_name": {
+                ",": "commas",
+                "\t": "tabs",
+                "|": "pipes",
+                ";": "semicolons",
+                "": "fixed character positions",
+            }[shape.delimiter],
         },
     )
 
@@ -180,7 +226,13 @@ def _status(campaign, job):
         "people_created": job.people_created,
         "people_updated": job.people_updated,
         "households_created": job.households_created,
+        "people_inactivated": job.people_inactivated,
+        "rows_left_out": job.rows_left_out,
+        "left_out": job.left_out,
         "error": job.error,
+        "can_retry": job.status == ImportJob.Status.FAILED
+        and bool(job.file)
+        and bool(job.column_mapping or job.preset),
         "report_url": (
             reverse("import_report", args=[campaign.slug, job.pk]) if job.error_report else ""
         ),
@@ -197,6 +249,19 @@ def import_detail(request, slug, job_id):
         "turf/import_detail.html",
         {"campaign": campaign, "job": job, "status": _status(campaign, job)},
     )
+
+
+@login_required
+@require_POST
+def import_retry(request, slug, job_id):
+    """Run a failed import again (its worker died, say): nothing is duplicated."""
+    campaign = campaign_for_user(request.user, slug)
+    job = _job_for(campaign, job_id)
+    try:
+        import_job_retry(job=job, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("import_detail", slug=campaign.slug, job_id=job.pk)
 
 
 @login_required

@@ -1,11 +1,13 @@
 """Where to knock: households, the people in them, turfs and who walks them."""
 
+import base64
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from canvass.models import Campaign, Shift, Volunteer
@@ -99,6 +101,13 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when an organizer erased them on request (conversations.services.lifecycle).
     forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # From the voter file: its status ("active", "inactive", …) and the columns that have
+    # no Porchlight field (party, birth year, districts, vote history), by column name.
+    voter_status = models.CharField(max_length=20, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    # Set when the voter file says the person is inactive, removed, or no longer there.
+    # Never deleted: their visits stay; they leave walk lists not yet assigned.
+    inactive_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "people"
@@ -170,8 +179,9 @@ class AssignmentQuerySet(models.QuerySet):
 class Assignment(models.Model):
     """A turf handed to one volunteer or a pair, for a shift, behind a secret link.
 
-    Only the SHA-256 of the link's token is stored: a database dump cannot be
-    used to open anyone's walk list.
+    Only the SHA-256 of the link's token is stored, with the salt from which the server
+    derives the token again (keyed with SECRET_KEY) to show or send the link later: a
+    database dump alone cannot be used to open anyone's walk list.
     """
 
     turf = models.ForeignKey(Turf, on_delete=models.CASCADE, related_name="assignments")
@@ -180,6 +190,10 @@ class Assignment(models.Model):
     )
     volunteers = models.ManyToManyField(Volunteer, related_name="assignments")
     token_hash = models.CharField(max_length=64, unique=True)
+    # The link's token is derived from this and the server's SECRET_KEY, so an organizer
+    # can be shown the link again; the salt alone (a database dump) opens nothing.
+    # Blank for links made with a token given from outside: those are shown once.
+    link_salt = models.CharField(max_length=32, blank=True, default="")
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -195,6 +209,20 @@ class Assignment(models.Model):
     @staticmethod
     def new_token():
         return secrets.token_urlsafe(24)
+
+    @staticmethod
+    def token_from_salt(salt):
+        """The link token a salt stands for, with this server's SECRET_KEY."""
+        digest = salted_hmac("porchlight.assignment-link", salt, algorithm="sha256").digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode()
+
+    def link_token(self):
+        """This link's token, or None when it cannot be shown again (made with a token
+        from outside, or before the SECRET_KEY changed)."""
+        if not self.link_salt:
+            return None
+        token = self.token_from_salt(self.link_salt)
+        return token if hash_token(token) == self.token_hash else None
 
     @property
     def is_live(self):
@@ -232,6 +260,9 @@ class ImportJob(models.Model):
     rows_failed = models.PositiveIntegerField(default=0)
     # Imported rows with a value left out (a bad phone, email or date): a warning each.
     rows_warned = models.PositiveIntegerField(default=0)
+    # Rows the layout says are not doors (removed voters, records exemptions), by reason.
+    rows_left_out = models.PositiveIntegerField(default=0)
+    left_out = models.JSONField(default=dict, blank=True)
     people_created = models.PositiveIntegerField(default=0)
     people_updated = models.PositiveIntegerField(default=0)
     households_created = models.PositiveIntegerField(default=0)
@@ -242,6 +273,13 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The file is the complete list for its area (the precincts it covers): the campaign's
+    # voters it no longer holds are marked inactive.
+    complete = models.BooleanField(default=False)
+    people_inactivated = models.PositiveIntegerField(default=0)
+    # Written with the progress while a worker runs the import: a running job whose
+    # heartbeat stopped lost its worker (the sweep fails it).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

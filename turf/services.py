@@ -1,5 +1,7 @@
 """Writes for turf: assignments and their links."""
 
+import re
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,8 +28,9 @@ def assignment_create(
 ):
     """Hand `turf` to one or two volunteers. Returns (assignment, token).
 
-    The token is returned once and only its hash is stored. Passing `token`
-    is for the demo, which derives stable tokens so that a rerun prints the same link.
+    Only the token's hash is stored, with a salt from which the server (holding
+    SECRET_KEY) can derive the token again to show the link later. Passing `token` is
+    for the demo, which derives stable tokens so that a rerun prints the same link.
     """
     volunteers = list(volunteers)
     if not 1 <= len(volunteers) <= 2:
@@ -38,11 +41,15 @@ def assignment_create(
     if expires_at is None:
         expires_at = (shift.ends_at if shift else now) + LINK_GRACE
     expires_at = min(expires_at, now + MAX_LINK_LIFE)
-    token = token or Assignment.new_token()
+    salt = ""
+    if token is None:
+        salt = secrets.token_hex(16)
+        token = Assignment.token_from_salt(salt)
     assignment = Assignment.objects.create(
         turf=turf,
         shift=shift,
         token_hash=hash_token(token),
+        link_salt=salt,
         expires_at=expires_at,
         created_by=created_by,
     )
@@ -113,7 +120,7 @@ def turf_assign(*, turf, volunteers, shift=None, assigned_by=None):
 def assignment_reissue(*, assignment, issued_by=None):
     """A new link for the same turf, volunteers and shift; the old link stops working.
 
-    For a lost link: the token is shown only once, so it cannot be shown again.
+    For a link that got into the wrong hands, or one made to be shown only once.
     Returns (new_assignment, token).
     """
     if not assignment.is_live:
@@ -145,3 +152,111 @@ def turf_status_set(*, turf, status, changed_by=None):
         target=f"turf:{turf.pk}",
         detail={"status": status},
     )
+
+
+# --- Sending the link ------------------------------------------------------------
+
+_REQUEST_KEY = re.compile(r"[0-9a-f]{32}")
+LINK_SEND_PREFIX = "assignment-link"
+
+
+def assignment_link_sent(assignment):
+    """The outbox rows that carried this assignment's link, newest first."""
+    from conversations.models import Reminder
+
+    return Reminder.objects.filter(
+        campaign_id=assignment.turf.campaign_id,
+        idempotency_key__startswith=f"{LINK_SEND_PREFIX}:{assignment.pk}:",
+    ).order_by("-created_at", "-pk")
+
+
+def _link_message(*, assignment, volunteer, link, channel):
+    tz = assignment.turf.campaign.tz
+    until = timezone.localtime(assignment.expires_at, tz).strftime("%a %b %-d, %H:%M")
+    shift = f" for {assignment.shift.name}" if assignment.shift else ""
+    sender = assignment.turf.campaign.sender_name or assignment.turf.campaign.name
+    from conversations.models import STOP_LINE, Channel
+
+    if channel == Channel.SMS:
+        body = (
+            f"Hi {volunteer.first_name}, it's {sender}: your walk list{shift}, "
+            f"{assignment.turf.name}: {link} (works until {until}).{STOP_LINE}"
+        )
+        return "", body
+    subject = f"Your walk list: {assignment.turf.name}"
+    body = (
+        f"Hi {volunteer.first_name},\n\n"
+        f"Here is your walk list{shift}: {assignment.turf.name}.\n"
+        f"Open this link on your phone (no password needed):\n\n{link}\n\n"
+        f"It works until {until}. Please keep it to yourself: anyone with the link can "
+        f"open this walk list.\n\n{sender}\n"
+    )
+    return subject, body
+
+
+def assignment_link_send(*, assignment, volunteer, channel, request_key, sent_by=None):
+    """Send the link to one of the assignment's volunteers by text or email. Returns
+    (reminder, goes_out_at): the outbox row and, when the recipient's quiet hours hold it
+    back, the local time it will go (else None).
+
+    Goes through the outbox like every message: quiet hours, opt-outs and the
+    at-most-once delivery hold. `request_key` (32 hex digits, one per form shown) makes
+    a double submit one message; sending again later is a new key and a new message.
+    """
+    from conversations.models import Channel, OptOut, Reminder
+    from conversations.services.delivery import quiet_until, recipient_timezone, reminder_create
+
+    if not _REQUEST_KEY.fullmatch(request_key or ""):
+        raise ValidationError("This form has expired. Reload the page and send again.")
+    if channel not in (Channel.SMS, Channel.EMAIL):
+        raise ValidationError("Send the link by text or by email.")
+    if not assignment.volunteers.filter(pk=volunteer.pk).exists():
+        raise ValidationError(f"{volunteer} is not on this assignment.")
+    if not assignment.is_live:
+        raise ValidationError("This link has ended. Assign the turf again to send a new one.")
+    to = volunteer.phone if channel == Channel.SMS else volunteer.email
+    if not to:
+        kind = "phone number" if channel == Channel.SMS else "email address"
+        raise ValidationError(
+            f"{volunteer} has no {kind} on file. Add one, or send it another way."
+        )
+    if OptOut.objects.filter(address=to.strip().lower()).exists():
+        raise ValidationError(
+            f"{to} has opted out of messages from this campaign, so nothing is sent there. "
+            "Show them the QR code instead."
+        )
+    token = assignment.link_token()
+    if token is None:
+        raise ValidationError(
+            "This link can no longer be shown or sent (it was shown once when it was made). "
+            "Make a new link for the turf, and send that one."
+        )
+    subject, body = _link_message(
+        assignment=assignment, volunteer=volunteer, link=assignment_link(token), channel=channel
+    )
+    now = timezone.now()
+    key = f"{LINK_SEND_PREFIX}:{assignment.pk}:{volunteer.pk}:{request_key}"
+    with transaction.atomic():
+        already = Reminder.objects.filter(idempotency_key=key).first()
+        if already is not None:  # the same form sent twice: one message
+            return already, None
+        reminder = reminder_create(
+            campaign=assignment.turf.campaign,
+            channel=channel,
+            to=to,
+            subject=subject,
+            body=body,
+            send_at=now,
+            idempotency_key=key,
+            recipient_name=str(volunteer),
+            recipient_tz=volunteer.timezone,
+        )
+        AuditEvent.objects.create(
+            campaign_id=assignment.turf.campaign_id,
+            actor=sent_by,
+            action="assignment.link_send",
+            target=f"assignment:{assignment.pk}",
+            detail={"volunteer": volunteer.pk, "channel": channel, "reminder": reminder.pk},
+        )
+    local_now = now.astimezone(recipient_timezone(reminder))
+    return reminder, quiet_until(assignment.turf.campaign, local_now)

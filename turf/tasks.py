@@ -29,6 +29,13 @@ def import_job_run(import_job_id):
 
 
 @shared_task
+def import_jobs_sweep():
+    """Beat: fail the imports whose worker died; send again those whose publish was lost."""
+    failed, sent = imports.import_jobs_sweep()
+    return len(failed) + len(sent)
+
+
+@shared_task
 def geocode_job_run(geocode_job_id):
     """Run one geocoding job. Claimed pending → running first: a redelivery does nothing."""
     from turf.geocoding.services import geocode_job_run as run

@@ -20,18 +20,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from canvass.access import LEADS, ORGANIZERS, campaign_for_user
-from canvass.models import Shift, Volunteer
+from canvass.models import Volunteer
 from conversations.models import Visit
 from turf.models import Assignment, Household, Person, Turf, TurfStop
 from turf.services import (
-    assignment_link,
-    assignment_reissue,
-    assignment_revoke,
-    turf_assign,
     turf_status_set,
 )
 
@@ -438,68 +433,7 @@ def turf_cut_view(request, slug):
     )
 
 
-# --- Assigning ----------------------------------------------------------------
-
-
-class TurfChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, turf):
-        return f"{turf.name} ({turf.doors} doors, {turf.get_status_display().lower()})"
-
-
-class AssignForm(forms.Form):
-    turf = TurfChoiceField(queryset=Turf.objects.none())
-    volunteer = forms.ModelChoiceField(queryset=Volunteer.objects.none())
-    partner = forms.ModelChoiceField(
-        queryset=Volunteer.objects.none(),
-        required=False,
-        empty_label="No one (walks alone)",
-        label="Walking with",
-    )
-    shift = forms.ModelChoiceField(
-        queryset=Shift.objects.none(), required=False, empty_label="No shift (link lasts 12 h)"
-    )
-
-    def __init__(self, *args, campaign, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["turf"].queryset = (
-            Turf.objects.filter(campaign=campaign)
-            .exclude(status=Turf.Status.DONE)
-            .annotate(doors=Count("stops"))
-            .order_by("name")
-        )
-        volunteers = Volunteer.objects.filter(campaign=campaign, active=True)
-        self.fields["volunteer"].queryset = volunteers
-        self.fields["partner"].queryset = volunteers
-        # Shifts still running or to come; an old shift's link would be born expired.
-        self.fields["shift"].queryset = Shift.objects.filter(
-            campaign=campaign, ends_at__gt=timezone.now(), cancelled_at__isnull=True
-        ).select_related("campaign")
-
-    def clean(self):
-        data = super().clean()
-        if data.get("partner") and data.get("partner") == data.get("volunteer"):
-            self.add_error("partner", "Pick someone else, or no one, to walk with.")
-        return data
-
-
-def _link_page(request, campaign, assignment, token, *, replaced=()):
-    """The one page that ever shows a link's token: right after it is made."""
-    link = assignment_link(token)
-    qr = segno_svg(link)
-    return render(
-        request,
-        "dashboard/assignment_link.html",
-        {
-            "campaign": campaign,
-            "assignment": assignment,
-            "volunteers": list(assignment.volunteers.all()),
-            "link": link,
-            "qr_svg": qr,
-            "replaced": replaced,
-            "section": "assign",
-            "can_edit": True,
-        },
-    )
+# --- QR codes -----------------------------------------------------------------
 
 
 def segno_svg(text):
@@ -513,65 +447,6 @@ def segno_svg(text):
         omitsize=True, light="#fff", title="Assignment link"
     )
     return mark_safe(svg)
-
-
-# The response may carry a link's token: no browser or proxy may keep a copy.
-@never_cache
-@login_required
-def assign(request, slug):
-    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
-    form = AssignForm(
-        request.POST or None,
-        campaign=campaign,
-        initial={"turf": request.GET.get("turf"), "shift": request.GET.get("shift")},
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        volunteers = [data["volunteer"]] + ([data["partner"]] if data["partner"] else [])
-        # Read before the write only to tell the organizer whose link stops working.
-        replaced = list(Assignment.objects.live().filter(turf=data["turf"], shift=data["shift"]))
-        try:
-            assignment, token = turf_assign(
-                turf=data["turf"],
-                volunteers=volunteers,
-                shift=data["shift"],
-                assigned_by=request.user,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return _link_page(request, campaign, assignment, token, replaced=replaced)
-    return render(
-        request,
-        "dashboard/assign.html",
-        {"campaign": campaign, "form": form, "section": "assign", "can_edit": True},
-    )
-
-
-@login_required
-@require_POST
-def assignment_revoke_view(request, slug, pk):
-    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
-    assignment = _assignment_for(campaign, pk)
-    if assignment_revoke(assignment=assignment, revoked_by=request.user):
-        messages.success(request, f"The link for “{assignment.turf.name}” is turned off.")
-    else:
-        messages.info(request, "That link was already turned off.")
-    return redirect("turf_detail", slug=campaign.slug, turf_id=assignment.turf_id)
-
-
-@never_cache
-@login_required
-@require_POST
-def assignment_reissue_view(request, slug, pk):
-    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
-    old = _assignment_for(campaign, pk)
-    try:
-        assignment, token = assignment_reissue(assignment=old, issued_by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("turf_detail", slug=campaign.slug, turf_id=old.turf_id)
-    return _link_page(request, campaign, assignment, token, replaced=[old])
 
 
 # --- Map ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from canvass.models import ShiftSignup
+from canvass.services.ladder import signup_commitments_follow
 from canvass.services.signups import lock_shift, signup_check_in, signup_create
 from canvass.services.volunteers import volunteer_find_or_create
 
@@ -88,9 +89,21 @@ def signups_no_show_sweep(*, now=None):
     """Those signed up or confirmed and never checked in, NO_SHOW_AFTER past the end of a
     shift that went ahead, become no-shows. Returns how many. Harmless to run twice:
     the status in the filter is what claims each row."""
+    from conversations.models import Commitment
+
     now = now or timezone.now()
-    return ShiftSignup.objects.filter(
+    due = ShiftSignup.objects.filter(
         status__in=(Status.SIGNED_UP, Status.CONFIRMED),
         shift__cancelled_at__isnull=True,
         shift__ends_at__lte=now - NO_SHOW_AFTER,
-    ).update(status=Status.NO_SHOW, updated_at=now)
+    )
+    with transaction.atomic():
+        # The few that came from a door commitment are marked one by one (each a
+        # follow-up event); the rest in one statement.
+        from_doors = list(due.filter(pk__in=Commitment.objects.values("shift_signup_id")))
+        marked = 0
+        for signup in from_doors:
+            if due.filter(pk=signup.pk).update(status=Status.NO_SHOW, updated_at=now):
+                signup_commitments_follow(signup=signup, now=now)
+                marked += 1
+        return marked + due.update(status=Status.NO_SHOW, updated_at=now)

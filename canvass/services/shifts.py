@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from canvass.models import EXPECTED, AuditEvent, Membership, Shift, ShiftSignup
 from canvass.services import notify
+from canvass.services.ladder import signup_commitments_follow
 from canvass.services.notify import SignupEvent
 from canvass.services.signups import waitlist_promote
 
@@ -234,6 +235,7 @@ def shift_update(*, shift, turfs=None, changed_by=None, now=None, **fields):
         )
         for signup in expected:
             notify.signup_notify(signup=signup, event=SignupEvent.SHIFT_MOVED, now=now)
+            signup_commitments_follow(signup=signup, now=now)
     waitlist_promote(shift, now=now)
     return shift
 
@@ -258,6 +260,7 @@ def shift_cancel(*, shift, cancelled_by=None, now=None):
         signup.status, signup.cancelled_at = Status.CANCELLED, now
         signup.save(update_fields=["status", "cancelled_at", "updated_at"])
         notify.signup_notify(signup=signup, event=SignupEvent.SHIFT_CANCELLED, now=now)
+        signup_commitments_follow(signup=signup, by=cancelled_by, now=now)
     for assignment in Assignment.objects.live(now).filter(shift=shift):
         assignment_revoke(assignment=assignment, revoked_by=cancelled_by)
     AuditEvent.objects.create(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from canvass.models import HOLDING, Shift, ShiftSignup
 from canvass.services import notify
+from canvass.services.ladder import signup_commitments_follow, signup_commitments_move
 from canvass.services.links import link_new
 from canvass.services.notify import SignupEvent
 from canvass.services.volunteers import volunteer_details_clean, volunteer_find_or_create
@@ -230,6 +231,8 @@ def _cancel(shift, signup, *, now, event):
     signup.status, signup.cancelled_at = Status.CANCELLED, now
     signup.save(update_fields=["status", "cancelled_at", "updated_at"])
     notify.signup_notify(signup=signup, event=event, now=now)
+    if event != SignupEvent.MOVED:  # a move takes its commitments to the new signup
+        signup_commitments_follow(signup=signup, now=now)
     waitlist_promote(shift, now=now)
 
 
@@ -262,7 +265,7 @@ def signup_move(*, signup, shift, now=None):
     if there.exists():
         raise ValidationError(_("You are already signed up for that shift, so nothing changed."))
     _cancel(current, signup, now=now, event=SignupEvent.MOVED)
-    return signup_create(
+    moved, token = signup_create(
         shift=target,
         volunteer=signup.volunteer,
         source=Source.PUBLIC,
@@ -270,6 +273,8 @@ def signup_move(*, signup, shift, now=None):
         remind_by_email=signup.remind_by_email,
         now=now,
     )
+    signup_commitments_move(old=signup, new=moved, now=now)
+    return moved, token
 
 
 @transaction.atomic
@@ -295,6 +300,7 @@ def signup_rejoin(*, signup, now=None):
         else SignupEvent.SIGNED_UP,
         now=now,
     )
+    signup_commitments_follow(signup=signup, now=now)
     return True
 
 
@@ -353,6 +359,7 @@ def signup_check_in(*, signup, checked_in_by=None, now=None):
         signup.joined_at = now
     signup.status, signup.checked_in_at, signup.checked_in_by = Status.ATTENDED, now, checked_in_by
     signup.save()
+    signup_commitments_follow(signup=signup, by=checked_in_by, now=now)
     return True
 
 
@@ -365,6 +372,7 @@ def signup_check_in_undo(*, signup):
     signup.status = Status.CONFIRMED if signup.confirmed_at else Status.SIGNED_UP
     signup.checked_in_at, signup.checked_in_by = None, None
     signup.save(update_fields=["status", "checked_in_at", "checked_in_by", "updated_at"])
+    signup_commitments_follow(signup=signup)
     return True
 
 
@@ -396,6 +404,7 @@ def signup_status_set(*, signup, status, changed_by=None, now=None):
         signup.joined_at = now
     signup.save()
     waitlist_promote(shift, now=now)
+    signup_commitments_follow(signup=signup, by=changed_by, now=now)
     return True
 
 

@@ -3,16 +3,21 @@
 - `visits`: what the door screen sends (a visit, its story note, its commitments);
 - `plans`: commitments and the follow-up plan each one writes into the outbox;
 - `delivery`: the outbox itself, claimed and sent at most once (docs/reminders.md);
-- `inbound`: texts people send back (STOP, HELP, YES / NO).
+- `inbound`: texts people send back (STOP, HELP, YES / NO) and the replies inbox.
 
 Callers import from `conversations.services`; the names below are its public surface.
 """
 
 from conversations.services.delivery import (
     DISPATCH_BATCH,
+    person_messages_count,
     quiet_until,
+    quiet_until_everywhere,
     recipient_timezone,
+    recipient_timezones,
     reminder_create,
+    reminder_current_plan,
+    reminder_resend_refusal,
     reminder_resolve,
     reminder_send,
     reminders_dispatch,
@@ -20,15 +25,23 @@ from conversations.services.delivery import (
     reminders_recover_stale,
     reminders_send,
 )
-from conversations.services.inbound import sms_inbound_handle, sms_intent, sms_keyword
+from conversations.services.inbound import (
+    inbound_answer,
+    inbound_mark_handled,
+    sms_inbound_handle,
+    sms_intent,
+    sms_keyword,
+)
 from conversations.services.plans import (
     MAX_PERSON_MESSAGES,
     commitment_cancel,
     commitment_change,
+    commitment_plan_trim,
     commitment_plan_write,
     commitment_record,
     commitment_reminders_cancel,
     message_render,
+    owner_timezone,
     plan_owner_times,
     plan_person_times,
     when_text,
@@ -49,15 +62,24 @@ __all__ = [
     "VisitInvalid",
     "commitment_cancel",
     "commitment_change",
+    "commitment_plan_trim",
     "commitment_plan_write",
     "commitment_record",
     "commitment_reminders_cancel",
+    "inbound_answer",
+    "inbound_mark_handled",
     "message_render",
+    "owner_timezone",
+    "person_messages_count",
     "plan_owner_times",
     "plan_person_times",
     "quiet_until",
+    "quiet_until_everywhere",
     "recipient_timezone",
+    "recipient_timezones",
     "reminder_create",
+    "reminder_current_plan",
+    "reminder_resend_refusal",
     "reminder_resolve",
     "reminder_send",
     "reminders_dispatch",

@@ -9,11 +9,12 @@ import uuid
 import zoneinfo
 from datetime import datetime, timedelta
 
+import tzfpy
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from canvass.celery import enqueue_on_commit
@@ -45,6 +46,33 @@ DISPATCH_BATCH = 1000
 # Replies answer a text the person just sent: no plan, no quiet hours.
 REPLY_STEPS = [Step.REPLY_STOP, Step.REPLY_HELP, Step.REPLY_YES, Step.REPLY_NO]
 
+# More than about three reminders does harm (see DESIGN.md): the cap per person per
+# commitment, counting every message (plan steps, change notices, replies).
+MAX_PERSON_MESSAGES = 3
+# Two messages about the same thing this close together repeat each other: a dated
+# reminder this soon after the previous message waits (or is left out).
+MIN_GAP = timedelta(hours=6)
+DATED_STEPS = [Step.FOUR_DAYS, Step.DAY_BEFORE, Step.TWO_HOURS]
+CAP_LEFT_OUT = (
+    f"Left out: they would have had more than {MAX_PERSON_MESSAGES} messages about this "
+    "commitment. Reach them another way if they need it."
+)
+
+
+def _delivered(queryset):
+    """Rows that may have reached their recipient: sent, unknown, or handed to the
+    provider and not yet answered (a claimed row not yet stamped has not gone)."""
+    return queryset.filter(
+        Q(status__in=[Reminder.Status.SENT, Reminder.Status.UNKNOWN])
+        | Q(status=Reminder.Status.SENDING, provider_called_at__isnull=False)
+    )
+
+
+def person_messages_count(commitment):
+    """How many messages the person may have had about this commitment: every one sent,
+    being sent or unknown, plan steps, change notices and replies alike."""
+    return _delivered(commitment.reminders.filter(recipient_kind=Reminder.Recipient.PERSON)).count()
+
 
 def _zone_for(*, channel, to, campaign):
     if channel == Channel.SMS:
@@ -54,12 +82,64 @@ def _zone_for(*, channel, to, campaign):
     return campaign.tz
 
 
+def _zone(name):
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def household_timezone(household):
+    """The zone of a located household (from its coordinates), or None."""
+    if household is None or household.lat is None or household.lng is None:
+        return None
+    return _zone(tzfpy.get_tz(household.lng, household.lat))
+
+
+def recipient_timezones(reminder):
+    """The zones the recipient may be in, best known first: their own when recorded (an
+    owner's profile), the person's household when located, else every zone phonenumbers
+    names for the number (an Alaska number may be in Anchorage or Adak), else the
+    campaign's. Quiet hours must hold in all of them."""
+    own = _zone(reminder.recipient_timezone)
+    if own is not None:
+        return [own]
+    commitment = reminder.commitment
+    if (
+        reminder.recipient_kind == Reminder.Recipient.PERSON
+        and commitment is not None
+        and commitment.person_id
+    ):
+        located = household_timezone(commitment.person.household)
+        if located is not None:
+            return [located]
+    if reminder.channel == Channel.SMS:
+        zones = [zone for zone in map(_zone, phone_timezones(reminder.to)) if zone is not None]
+        if zones:
+            return zones
+    return [reminder.campaign.tz]
+
+
 def recipient_timezone(reminder):
-    """The recipient's zone: their own when recorded, else from the phone number when it
-    names one zone, else the campaign's."""
-    if reminder.recipient_timezone:
-        return zoneinfo.ZoneInfo(reminder.recipient_timezone)
-    return _zone_for(channel=reminder.channel, to=reminder.to, campaign=reminder.campaign)
+    """The recipient's most likely zone (the first of recipient_timezones)."""
+    return recipient_timezones(reminder)[0]
+
+
+def quiet_until_everywhere(campaign, now, zones):
+    """If `now` is in quiet hours in any of `zones`, the first moment after it that is
+    outside them in every zone; else None. Zones too far apart to share a waking hour
+    (never the case for one number's zones) fall back to the first zone's morning."""
+    moment = now
+    for _ in range(2 * len(zones) + 2):
+        ends = [
+            end
+            for end in (quiet_until(campaign, moment.astimezone(zone)) for zone in zones)
+            if end is not None
+        ]
+        if not ends:
+            return None if moment == now else moment
+        moment = max(ends)
+    return quiet_until(campaign, now.astimezone(zones[0]))
 
 
 def quiet_until(campaign, local_now):
@@ -268,7 +348,7 @@ def _send_claimed(reminder, *, claim, now=None):
     again here, just before the provider call: the row, its commitment and person, the
     opt-out list and the clock."""
     mine = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, claim=claim)
-    reminder = mine.select_related("campaign", "commitment__person").first()
+    reminder = mine.select_related("campaign", "commitment__person__household").first()
     if reminder is None:
         return None  # the claim was taken back by the stale sweep: someone else sends it
     now = now or timezone.now()
@@ -283,9 +363,12 @@ def _send_claimed(reminder, *, claim, now=None):
         return Reminder.Status.SUPPRESSED
 
     commitment = reminder.commitment
-    local_now = now.astimezone(recipient_timezone(reminder))
     # Replies answer a text the person just sent: they go at once, whatever the hour.
-    resume_at = None if reminder.step in REPLY_STEPS else quiet_until(reminder.campaign, local_now)
+    resume_at = (
+        None
+        if reminder.step in REPLY_STEPS
+        else quiet_until_everywhere(reminder.campaign, now, recipient_timezones(reminder))
+    )
     if resume_at is not None:
         before_event = (
             commitment is not None and commitment.when and reminder.send_at < commitment.when
@@ -303,7 +386,26 @@ def _send_claimed(reminder, *, claim, now=None):
     # Step two: committed before the call, so a crash from here on is never resent blindly.
     # The same statement checks again what may have changed since the row was read.
     stamp = mine.filter(provider_called_at__isnull=True).filter(_still_sendable(reminder))
-    if stamp.update(provider_called_at=timezone.now()) != 1:
+    capped = (
+        reminder.commitment_id is not None
+        and reminder.recipient_kind == Reminder.Recipient.PERSON
+        and reminder.step not in (Step.REPLY_STOP, Step.REPLY_HELP)
+    )
+    if capped:
+        with transaction.atomic():
+            # One stamp at a time per commitment: two workers cannot both take the last place.
+            list(
+                Commitment.objects.select_for_update()
+                .filter(pk=reminder.commitment_id)
+                .values_list("pk", flat=True)
+            )
+            held = _cap_or_gap(reminder, now=now, finish=finish)
+            if held is not None:
+                return held
+            stamped = stamp.update(provider_called_at=timezone.now())
+    else:
+        stamped = stamp.update(provider_called_at=timezone.now())
+    if stamped != 1:
         fresh = mine.filter(provider_called_at__isnull=True).select_related(
             "campaign", "commitment__person"
         )
@@ -356,6 +458,45 @@ def _send_claimed(reminder, *, claim, now=None):
             last_error="Marked unknown while the provider was slow to answer; it then confirmed.",
         )
     return Reminder.Status.SENT
+
+
+def _cap_or_gap(reminder, *, now, finish):
+    """Hold back a message to the person that would break the cap or the minimum gap: the
+    new status, or None when it may go. Call with the commitment's row locked."""
+    others = _delivered(
+        Reminder.objects.filter(
+            commitment_id=reminder.commitment_id, recipient_kind=Reminder.Recipient.PERSON
+        ).exclude(pk=reminder.pk)
+    )
+    if others.count() >= MAX_PERSON_MESSAGES:
+        finish(status=Reminder.Status.SUPPRESSED, last_error=CAP_LEFT_OUT)
+        return Reminder.Status.SUPPRESSED
+    if reminder.step not in DATED_STEPS:
+        return None
+    last = (
+        others.exclude(step__in=REPLY_STEPS)
+        .annotate(at=Coalesce("sent_at", "provider_called_at"))
+        .aggregate(last=Max("at"))["last"]
+    )
+    if last is None or now - last >= MIN_GAP:
+        return None
+    # The previous message went late (quiet hours moved it to the morning): keep the gap.
+    resume = last + MIN_GAP
+    when = reminder.commitment.when
+    if when is not None and resume >= when:
+        finish(
+            status=Reminder.Status.SUPPRESSED,
+            last_error="Left out: too soon after the previous message, and the event begins "
+            "before 6 hours have passed.",
+        )
+        return Reminder.Status.SUPPRESSED
+    finish(
+        status=Reminder.Status.PENDING,
+        send_at=resume,
+        queued_at=None,
+        attempts=F("attempts") - 1,
+    )
+    return Reminder.Status.PENDING
 
 
 def _provider_call(reminder):
@@ -441,6 +582,52 @@ def reminders_recover_stale(*, now=None):
     return resent, unknown
 
 
+def reminder_current_plan(commitment):
+    """The rows of the commitment's current plan still to go or already gone, oldest
+    first: what to offer instead of a message from an older plan."""
+    return list(
+        commitment.reminders.filter(
+            idempotency_key__startswith=f"commitment:{commitment.pk}:v{commitment.plan_version}:"
+        )
+        .exclude(status=Reminder.Status.CANCELLED)
+        .order_by("send_at", "pk")
+    )
+
+
+def reminder_resend_refusal(reminder):
+    """Why "send again" must not be used on this row, or "".
+
+    A row of an older plan, or of a commitment that is no longer open, would tell the
+    person old details (a date they have since been told has moved) and count against
+    the cap for nothing: the current plan is what to send."""
+    commitment = reminder.commitment
+    if commitment is None:
+        return ""
+    commitment.refresh_from_db()
+    if commitment.status != Commitment.Status.OPEN and reminder.step not in REPLY_STEPS:
+        return (
+            f"Reminder {reminder.pk} cannot be sent again: its commitment is "
+            f"{commitment.get_status_display().lower()}."
+        )
+    version = reminder_plan_version(reminder)
+    if version is None or version == commitment.plan_version:
+        return ""
+    current = reminder_current_plan(commitment)
+    tz = commitment.campaign.tz
+    listed = "; ".join(
+        f"{row.step_label} on {row.send_at.astimezone(tz):%a %b %-d, %H:%M} "
+        f"({row.get_status_display().lower()})"
+        for row in current
+    )
+    return (
+        f"Reminder {reminder.pk} cannot be sent again: it belongs to an older plan, and the "
+        f"commitment has changed since (it is now “{commitment.what}”"
+        + (f", {commitment.when.astimezone(tz):%a %b %-d at %H:%M}" if commitment.when else "")
+        + "), so it would give them old details. "
+        + (f"The current plan: {listed}." if listed else "The current plan has nothing to send.")
+    )
+
+
 def reminder_resolve(*, reminder, outcome, by):
     """A person settles a reminder whose outcome is unknown (or that failed).
 
@@ -454,6 +641,10 @@ def reminder_resolve(*, reminder, outcome, by):
         pk=reminder.pk, status__in=[Reminder.Status.UNKNOWN, Reminder.Status.FAILED]
     )
     now = timezone.now()
+    if outcome == "resend":
+        refusal = reminder_resend_refusal(reminder)
+        if refusal:
+            raise ValidationError(refusal)
     with transaction.atomic():
         if outcome == "sent":
             done = waiting.update(status=Reminder.Status.SENT, sent_at=now)

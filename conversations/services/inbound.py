@@ -3,9 +3,11 @@
 import re
 import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from canvass.phones import phone_normalize
@@ -19,7 +21,13 @@ from conversations.models import (
     template_render,
 )
 from conversations.services.delivery import REPLY_STEPS, _zone_for, reminder_create
-from conversations.services.plans import _plan_values, commitment_cancel, message_render
+from conversations.services.plans import (
+    _plan_values,
+    commitment_cancel,
+    commitment_plan_trim,
+    message_render,
+    owner_timezone,
+)
 
 # The messages that invite a YES / NO reply.
 ASKING_STEPS = [Step.CONFIRM, Step.DAY_BEFORE, Step.CHANGED]
@@ -314,6 +322,8 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                         commitment=commitment,
                         to=number,
                     )
+                    # The reply counts towards the cap: the plan makes room for it.
+                    commitment_plan_trim(commitment=commitment)
                 else:
                     inbound.handled_as = InboundSms.Handling.NO
                     Commitment.objects.filter(pk=commitment.pk).update(declined_at=now)
@@ -325,6 +335,106 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                         commitment=commitment,
                         to=number,
                     )
+        if inbound.handled_as == InboundSms.Handling.OTHER and last is not None:
+            # For a person to read: about what this number was last texted about.
+            commitment = commitment or last.commitment
         inbound.campaign, inbound.commitment = campaign, commitment
         inbound.save()
+        if inbound.handled_as == InboundSms.Handling.OTHER and commitment is not None:
+            _owner_told(inbound=inbound, commitment=commitment)
     return inbound
+
+
+def _person_name(inbound):
+    commitment = inbound.commitment
+    if commitment is not None and commitment.person_id:
+        return str(commitment.person)
+    return inbound.from_number
+
+
+def _owner_told(*, inbound, commitment):
+    """Email the commitment's owner that a reply is waiting (through the outbox, in the
+    owner's zone and quiet hours). Call inside the transaction that recorded it."""
+    owner = commitment.owner
+    if owner is None or not owner.email:
+        return None
+    try:
+        link = settings.SITE_URL + reverse("replies_inbox", args=[commitment.campaign.slug])
+    except NoReverseMatch:
+        link = settings.SITE_URL
+    name = _person_name(inbound)
+    # Not tied to the commitment's own rules: a reply about a cancelled commitment is still
+    # a person waiting for an answer.
+    return reminder_create(
+        campaign=commitment.campaign,
+        channel=Channel.EMAIL,
+        to=owner.email,
+        subject=f"{name} replied: {inbound.body[:60]}",
+        body=(
+            f"{name} replied to a text about {commitment.what}:\n\n"
+            f"“{inbound.body}”\n\nAnswer, or mark it handled, in the replies inbox:\n{link}"
+        ),
+        send_at=timezone.now(),
+        idempotency_key=f"reply-owner:{inbound.provider_id}",
+        recipient_kind=Reminder.Recipient.OWNER,
+        recipient_name=owner.get_full_name() or owner.get_username(),
+        step=OWNER_REPLY_STEP,
+        recipient_tz=owner_timezone(owner, commitment.campaign).key,
+    )
+
+
+# Steps of messages outside any plan (Reminder.step is free text).
+OWNER_REPLY_STEP = "owner_reply"
+ANSWER_STEP = "answer"
+ANSWER_MAX_LENGTH = 480  # three SMS segments
+
+
+def inbound_answer(*, inbound, body, by):
+    """A person answers a reply from the inbox: one text through the outbox (so quiet
+    hours and opt-outs apply), and the reply is marked handled. Returns the Reminder.
+
+    Raises ValidationError, writing nothing, when the answer is empty or too long, the
+    number has opted out, or the reply is not a text waiting for an answer.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Write the answer to send."})
+    if len(body) > ANSWER_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "body": f"The answer is {len(body)} characters; keep it to "
+                f"{ANSWER_MAX_LENGTH} or fewer (three texts)."
+            }
+        )
+    if OptOut.is_opted_out(inbound.from_number):
+        raise ValidationError(
+            f"{inbound.from_number} has opted out: no text can be sent to them. "
+            "Reach them another way, or mark the reply handled."
+        )
+    with transaction.atomic():
+        locked = InboundSms.objects.select_for_update().get(pk=inbound.pk)
+        sent_before = Reminder.objects.filter(
+            idempotency_key__startswith=f"answer:{locked.pk}:"
+        ).count()
+        reminder = reminder_create(
+            campaign=locked.campaign,
+            channel=Channel.SMS,
+            to=locked.from_number,
+            body=body,
+            send_at=timezone.now(),
+            idempotency_key=f"answer:{locked.pk}:{sent_before + 1}",
+            recipient_name=_person_name(locked),
+            step=ANSWER_STEP,
+        )
+        if locked.handled_at is None:
+            InboundSms.objects.filter(pk=locked.pk).update(handled_at=timezone.now(), handled_by=by)
+    return reminder
+
+
+def inbound_mark_handled(*, inbound, by):
+    """Mark a reply handled; False when it already was."""
+    return bool(
+        InboundSms.objects.filter(pk=inbound.pk, handled_at__isnull=True).update(
+            handled_at=timezone.now(), handled_by=by
+        )
+    )

@@ -1,5 +1,6 @@
 """Commitments and their follow-up plans: what is sent to whom, and when."""
 
+import zoneinfo
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from canvass.models import Volunteer
 from canvass.phones import phone_normalize
 from conversations.models import (
     DEFAULT_MESSAGE_TEMPLATES,
@@ -21,10 +23,15 @@ from conversations.models import (
     Step,
     template_render,
 )
-from conversations.services.delivery import _zone_for, reminder_create
+from conversations.services.delivery import (
+    CAP_LEFT_OUT,
+    MAX_PERSON_MESSAGES,
+    MIN_GAP,
+    _zone_for,
+    person_messages_count,
+    reminder_create,
+)
 
-# More than about three reminders does harm (see DESIGN.md): the cap per commitment.
-MAX_PERSON_MESSAGES = 3
 DEFAULT_STEPS = [
     Step.CONFIRM,
     Step.FOUR_DAYS,
@@ -39,8 +46,39 @@ DEFAULT_KIND_STEPS = {"follow_up": [Step.CONFIRM, Step.OWNER_CALL]}
 DROP_ORDER = [Step.TWO_HOURS, Step.FOUR_DAYS, Step.DAY_BEFORE]
 DAY_BEFORE_AT = time(11, 0)
 OWNER_AT = time(9, 0)
-# A dated step this close after the confirmation would repeat it: it is left out.
-MIN_GAP = timedelta(hours=6)
+# When the cap forces a choice among pending messages, the first of these are kept: the
+# change notice (silence would send them to the wrong place), the last reminder before the
+# date, the confirmation, a reply to their text, then the other reminders.
+KEEP_ORDER = [
+    Step.CHANGED,
+    Step.DAY_BEFORE,
+    Step.CONFIRM,
+    Step.THANKS,
+    Step.REPLY_YES,
+    Step.REPLY_NO,
+    Step.FOUR_DAYS,
+    Step.TWO_HOURS,
+]
+
+
+def commitment_plan_trim(*, commitment):
+    """Leave out pending messages to the person that would take them past the cap, keeping
+    them in KEEP_ORDER; returns how many were left out. Call inside the transaction that
+    wrote a message outside the plan (a reply to their text)."""
+    allowed = MAX_PERSON_MESSAGES - person_messages_count(commitment)
+    pending = list(
+        commitment.reminders.filter(
+            recipient_kind=Reminder.Recipient.PERSON, status=Reminder.Status.PENDING
+        )
+    )
+    if len(pending) <= max(allowed, 0):
+        return 0
+    rank = {step: n for n, step in enumerate(KEEP_ORDER)}
+    pending.sort(key=lambda r: (rank.get(r.step, len(rank)), r.send_at, r.pk))
+    dropped = [r.pk for r in pending[max(allowed, 0) :]]
+    return Reminder.objects.filter(pk__in=dropped, status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.SUPPRESSED, last_error=CAP_LEFT_OUT
+    )
 
 
 def _commitment_clean(*, campaign, kind, what, channel, phone, email):
@@ -149,12 +187,15 @@ def commitment_change(
         if "when" in new and new["when"] != commitment.when:
             commitment.status = Commitment.Status.OPEN
             commitment.declined_at = None
+        previous_when = commitment.when
         for field, value in new.items():
             setattr(commitment, field, value)
         commitment.plan_version += 1
         commitment.save()
         commitment_reminders_cancel(commitment=commitment, reason="The commitment changed.")
-        commitment_plan_write(commitment=commitment, details_changed=details_changed)
+        commitment_plan_write(
+            commitment=commitment, details_changed=details_changed, previous_when=previous_when
+        )
     return commitment
 
 
@@ -247,18 +288,25 @@ def _at_local(day, clock, tz):
     return datetime.combine(day, clock, tzinfo=tz)
 
 
-def plan_person_times(*, steps, when, tz, now, budget, first_step):
+def plan_person_times(*, steps, when, tz, now, budget, first_step, previous_when=None):
     """[(step, send_at)] for the person, at most `budget` of them, in time order.
 
     `first_step` (confirm, thanks or changed) goes at once; the dated steps are
     dropped when already past, at or after the event, or within MIN_GAP of the
     first message (two texts in one afternoon about the same thing). When more
     remain than the budget allows, they are dropped in DROP_ORDER: see
-    docs/reminders.md for why the 2-hours-before one goes first.
+    docs/reminders.md for why the 2-hours-before one goes first. A budget of None
+    means no cap (what the plan would be).
+
+    When only one message is left to give after a change, it is the last reminder
+    before the date (it names the new date and still reminds), unless the old date
+    (`previous_when`) comes before that reminder: then the change notice, or they
+    would go on the old date.
     """
     if when is not None and when <= now:
         return []  # it is over: nothing to remind anyone of
-    plan = [(first_step, now)] if first_step else []
+    head = [(first_step, now)] if first_step else []
+    dated = []
     if when is not None:
         local = when.astimezone(tz)
         times = {
@@ -267,16 +315,24 @@ def plan_person_times(*, steps, when, tz, now, budget, first_step):
             Step.TWO_HOURS: when - timedelta(hours=2),
         }
         earliest = now + MIN_GAP if first_step else now
-        plan += [
+        dated = [
             (step, at) for step, at in times.items() if step in steps and earliest <= at < when
         ]
-    while len(plan) > max(budget, 0):
-        droppable = [step for step in DROP_ORDER if step in dict(plan)]
-        if not droppable:
-            plan = plan[:budget]
-            break
-        plan = [(step, at) for step, at in plan if step != droppable[0]]
-    return sorted(plan, key=lambda item: item[1])
+    if budget is not None:
+        budget = max(budget, 0)
+        order = {step: n for n, step in enumerate(DROP_ORDER)}
+        dated.sort(key=lambda item: order.get(item[0], len(order)))  # first dropped first
+        while len(head) + len(dated) > budget:
+            keep_head = (
+                first_step != Step.CHANGED
+                or previous_when is None
+                or (dated and previous_when <= dated[-1][1])
+            )
+            if dated and (len(dated) > 1 or keep_head or not head):
+                dated.pop(0)
+            else:
+                head.pop()
+    return sorted(head + dated, key=lambda item: item[1])
 
 
 def plan_owner_times(*, steps, when, tz, now):
@@ -301,7 +357,20 @@ def plan_owner_times(*, steps, when, tz, now):
     return [(step, at) for step, at in plan if at >= now]
 
 
-def commitment_plan_write(*, commitment, details_changed=False, now=None):
+def owner_timezone(user, campaign):
+    """A follow-up owner's zone: their volunteer profile's when one names it (the oldest
+    such profile, as for the morning digest), else the campaign's."""
+    zone = (
+        Volunteer.objects.filter(user=user)
+        .exclude(timezone="")
+        .order_by("pk")
+        .values_list("timezone", flat=True)
+        .first()
+    )
+    return zoneinfo.ZoneInfo(zone) if zone else campaign.tz
+
+
+def commitment_plan_write(*, commitment, details_changed=False, now=None, previous_when=None):
     """Write the reminders a commitment's plan calls for. Call inside its transaction.
 
     To the person: only on the channel they agreed to, never when they are
@@ -316,7 +385,18 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None):
     steps = _kind_steps(commitment)
     written = []
 
-    def write(*, step, send_at, channel, to, tz, recipient_kind, recipient_name):
+    def write(
+        *,
+        step,
+        send_at,
+        channel,
+        to,
+        tz,
+        recipient_kind,
+        recipient_name,
+        left_out=False,
+        recipient_tz="",
+    ):
         subject, body = message_render(
             campaign=campaign,
             kind=commitment.kind,
@@ -324,6 +404,28 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None):
             channel=channel,
             values=_plan_values(commitment, tz),
         )
+        if left_out:
+            # Written, not sent, so the commitment's page shows what the cap left out.
+            written.append(
+                Reminder.objects.get_or_create(
+                    idempotency_key=f"commitment:{commitment.pk}:v{commitment.plan_version}:{step}",
+                    defaults=dict(
+                        campaign=campaign,
+                        commitment=commitment,
+                        channel=channel,
+                        to=to,
+                        subject=subject[:200],
+                        body=body,
+                        send_at=send_at,
+                        recipient_kind=recipient_kind,
+                        recipient_name=recipient_name[:200],
+                        step=step,
+                        status=Reminder.Status.SUPPRESSED,
+                        last_error=CAP_LEFT_OUT,
+                    ),
+                )[0]
+            )
+            return
         written.append(
             reminder_create(
                 campaign=campaign,
@@ -337,6 +439,7 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None):
                 recipient_kind=recipient_kind,
                 recipient_name=recipient_name,
                 step=step,
+                recipient_tz=recipient_tz,
             )
         )
 
@@ -345,10 +448,9 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None):
         to and not (person is not None and person.do_not_contact) and not OptOut.is_opted_out(to)
     )
     if reachable:
-        already = commitment.reminders.filter(
-            recipient_kind=Reminder.Recipient.PERSON,
-            status__in=[Reminder.Status.SENT, Reminder.Status.SENDING, Reminder.Status.UNKNOWN],
-        ).count()
+        # Every message to the person about this commitment counts: plan steps, change
+        # notices and replies to their texts alike.
+        already = person_messages_count(commitment)
         if already == 0:
             first = Step.CONFIRM if commitment.when else Step.THANKS
             if first not in steps and Step.CONFIRM not in steps:
@@ -356,14 +458,15 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None):
         else:
             first = Step.CHANGED if details_changed else None
         budget = MAX_PERSON_MESSAGES - already
-        if first == Step.CHANGED:
-            # Telling someone the meeting moved is a correction, not one more reminder:
-            # it goes even when the budget is spent, or they would go to the wrong place.
-            budget = max(budget, 1)
         tz = _zone_for(channel=commitment.channel, to=to, campaign=campaign)
-        for step, send_at in plan_person_times(
-            steps=steps, when=commitment.when, tz=tz, now=now, budget=budget, first_step=first
-        ):
+        times = dict(steps=steps, when=commitment.when, tz=tz, now=now, first_step=first)
+        wanted = plan_person_times(**times, budget=None)
+        kept = plan_person_times(**times, budget=budget, previous_when=previous_when)
+        if already == 0:
+            # A first plan leaves the two-hours one out by design (docs/reminders.md), not
+            # because of what was sent before: nothing to show.
+            wanted = kept
+        for step, send_at in wanted:
             write(
                 step=step,
                 send_at=send_at,
@@ -372,19 +475,23 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None):
                 tz=tz,
                 recipient_kind=Reminder.Recipient.PERSON,
                 recipient_name=str(person) if person else "",
+                left_out=(step, send_at) not in kept,
             )
     owner = commitment.owner
     if owner is not None and owner.email:
+        # The owner's morning is theirs, as for the digest: 9:00 where they are.
+        owner_tz = owner_timezone(owner, campaign)
         for step, send_at in plan_owner_times(
-            steps=steps, when=commitment.when, tz=campaign.tz, now=now
+            steps=steps, when=commitment.when, tz=owner_tz, now=now
         ):
             write(
                 step=step,
                 send_at=send_at,
                 channel=Channel.EMAIL,
                 to=owner.email,
-                tz=campaign.tz,
+                tz=owner_tz,
                 recipient_kind=Reminder.Recipient.OWNER,
                 recipient_name=owner.get_full_name() or owner.get_username(),
+                recipient_tz=owner_tz.key,
             )
     return written

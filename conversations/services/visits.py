@@ -99,7 +99,7 @@ def visit_record(
     campaign = assignment.turf.campaign
     new_person = _with_defaults(new_person, NEW_PERSON_FIELDS)
     story_note = _with_defaults(story_note, STORY_NOTE_FIELDS)
-    commitments = [_with_defaults(c, COMMITMENT_FIELDS) for c in commitments]
+    commitments = [_commitment_with_defaults(c) for c in commitments]
     content_hash = visit_content_hash(
         client_id=client_id,
         happened_at=happened_at,
@@ -194,6 +194,17 @@ def _with_defaults(given, defaults):
     if unknown:
         raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
     return {**defaults, **given}
+
+
+def _commitment_with_defaults(given):
+    """A commitment with its defaults; `shift` (the ladder) only when one was picked, so
+    a visit stored before a shift could be picked keeps its content hash."""
+    given = dict(given)
+    shift = given.pop("shift", None)
+    commitment = _with_defaults(given, COMMITMENT_FIELDS)
+    if shift is not None:
+        commitment["shift"] = shift
+    return commitment
 
 
 def _visit_stored(*, client_id, campaign, content_hash):
@@ -327,10 +338,14 @@ def _owner_errors(commitments, *, campaign):
 def _visit_commitments_write(*, visit, person, commitments):
     """Record each commitment through commitment_record. Call inside the visit's transaction:
     any invalid commitment raises VisitInvalid, which rolls the whole visit back."""
+    from canvass.services.ladder import commitment_shift_record
+
     errors = []
     for commitment in commitments:
+        # A shift picked at the door: the commitment and its signup (canvass/services/ladder.py).
+        record = commitment_shift_record if "shift" in commitment else commitment_record
         try:
-            commitment_record(campaign=visit.campaign, person=person, visit=visit, **commitment)
+            record(campaign=visit.campaign, person=person, visit=visit, **commitment)
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 errors.append({field: " ".join(msgs) for field, msgs in exc.message_dict.items()})

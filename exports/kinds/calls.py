@@ -15,12 +15,24 @@ from exports.kinds.base import (
     FilterForm,
     Kind,
     Reason,
+    choice_labels,
     date_filter,
     local_text,
     phone_national,
 )
 
 ANY = "any"
+# Wide fields the call list never shows: not read at all (and story text never leaves).
+UNUSED = (
+    "person__household__address_parts",
+    "person__household__location_detail",
+    "visit__story_note__story",
+    "visit__story_note__why",
+    "visit__story_note__values_feelings",
+    "visit__note",
+    "visit__content_hash",
+    "owner__password",
+)
 
 
 class CallsFilterForm(FilterForm):
@@ -102,6 +114,7 @@ class FollowUpCalls(Kind):
 
     def columns(self, campaign):
         kinds = {k["code"]: k["label"] for k in campaign.commitment_kinds}
+        statuses = choice_labels(Commitment.Status)
         return [
             Column("first_name", "First name", _person("first_name")),
             Column("last_name", "Last name", _person("last_name")),
@@ -115,7 +128,7 @@ class FollowUpCalls(Kind):
             Column("what", "What", lambda o, c: o.what),
             Column("when", "When", lambda o, c: local_text(c.campaign, o.when)),
             Column("owner", "Follow-up owner", _owner),
-            Column("status", "Status", lambda o, c: o.get_status_display()),
+            Column("status", "Status", lambda o, c: statuses.get(o.status, o.status)),
             Column(
                 "last_contact", "Last contact", lambda o, c: local_text(c.campaign, o.last_contact)
             ),
@@ -156,6 +169,7 @@ class FollowUpCalls(Kind):
                 "visit__volunteer",
                 "visit__assignment__turf",
             )
+            .defer(*UNUSED)
             .annotate(opted_out=Exists(opted_out), last_contact=Subquery(last_contact))
             .order_by("when", "created_at", "pk")
         )

@@ -12,7 +12,16 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.text import slugify
 
 from conversations.models import Commitment, Visit
-from exports.kinds.base import Column, FilterForm, Kind, Reason, date_filter, phone_national, yes
+from exports.kinds.base import (
+    Column,
+    FilterForm,
+    Kind,
+    Reason,
+    choice_labels,
+    date_filter,
+    phone_national,
+    yes,
+)
 from exports.models import result_codes
 
 MISSING = "missing"
@@ -82,6 +91,7 @@ class CanvassResults(Kind):
         return (Reason("no_voter_id", "had no voter id (listed apart)", NO_VOTER_ID),)
 
     def columns(self, campaign):
+        outcomes = choice_labels(Visit.Outcome)
         columns = [
             Column("vanid", "VANID", lambda o, c: o.person.external_id if o.person else ""),
             Column(
@@ -112,7 +122,7 @@ class CanvassResults(Kind):
                 "Address",
                 lambda o, c: o.household.address_line if o.household else o.place,
             ),
-            Column("outcome", "Outcome", lambda o, c: o.get_outcome_display()),
+            Column("outcome", "Outcome", lambda o, c: outcomes.get(o.outcome, o.outcome)),
         ]
         return columns
 

@@ -18,7 +18,7 @@ let bundle = null;
 let queue = [];
 let ended = null; // null, "ended" (expired or revoked) or "unknown"
 let view = "list";
-let doorsHere = new Set();
+let delivered = []; // visits delivered since the walk list was fetched (see absorb)
 let me = null; // which of a pair is holding the phone: their volunteer id
 // Stamped on every visit; the first volunteer listed until a pair says otherwise.
 const holder = () => me ?? bundle?.assignment.volunteers?.[0]?.id ?? null;
@@ -27,9 +27,9 @@ const histories = new Map(); // household id → its <ul> of visits
 const sync = createSync({
   current: token,
   onChange: refreshQueue,
-  onEnded: (which, kind) => (which === token ? markEnded(kind) : null),
-  onLive: () => {},
-  onDelivered: (which, rows) => (which === token ? absorb(rows) : null),
+  onEnded: (which, kind, sentAt) => (which === token ? markEnded(kind, sentAt) : otherEnded(which, kind)),
+  onLive: (which, sentAt) => (which === token ? markLive(sentAt) : null),
+  onDelivered: absorb,
 });
 
 const uuid = () =>
@@ -66,13 +66,9 @@ async function saveVisit(payload, previous, started = performance.now()) {
 
 async function refreshQueue() {
   queue = await store.listVisits(token);
-  if (ended && !queue.length && bundle) {
-    // Everything this link recorded is delivered and the link is over:
-    // the people's details leave the phone.
-    await store.deleteBundle(token);
-    bundle = null;
-    render();
-    return;
+  if (ended && heard.ended && !queue.some((row) => row.state === "waiting") && bundle) {
+    await clearIfOver();
+    if (!bundle) return;
   }
   const n = unsent();
   pending.dataset.count = n;
@@ -84,6 +80,7 @@ async function refreshQueue() {
     pending.textContent += " " + T.offline;
   }
   syncButton.textContent = sync.state.sending ? T.syncing : T.sync_now;
+  await renderOthers();
   renderProblems();
   renderBanner();
   if (view === "list" && bundle) {
@@ -92,56 +89,127 @@ async function refreshQueue() {
   }
 }
 
-// Delivered visits join the stored walk list at once, so it stays right with no signal.
-// `here` remembers the doors this phone has delivered a visit for, so that a second
-// visit to a door does not count it twice before the next fresh walk list.
-async function absorb(rows) {
-  const record = await store.getBundle(token);
-  if (!record) return;
-  const here = new Set(record.here || []);
-  for (const { payload } of rows) {
-    const hh = record.data.households.find((item) => item.id === payload.household_id);
-    if (hh) {
-      hh.visits.unshift({ happened_at: payload.happened_at, outcome: payload.outcome,
-        themes: payload.story_note?.themes || [] });
-      if (!here.has(hh.id)) record.data.progress.knocked += 1;
-      here.add(hh.id);
-    }
-    if (payload.outcome === "conversation") record.data.progress.conversations += 1;
-  }
-  record.here = [...here];
-  await store.putBundle(record);
-  bundle = record.data;
-  doorsHere = here;
+// What the server last said about this link, and when the request that said it was sent:
+// an answer to an older request never overrides a newer one (a restored link stays live
+// even if a "link ended" answer sent before the restore arrives late).
+const heard = { at: -1, ended: false };
+function hear(sentAt, isEnded) {
+  if (sentAt < heard.at) return false;
+  heard.at = sentAt;
+  heard.ended = isEnded;
+  return true;
 }
 
-async function markEnded(kind) {
+// The link has ended and nothing unsent is left: ask the server once more, and only if it
+// says so, the people's details, the draft and the visits it cannot take leave the phone
+// (those go to the organizers first). A stored "ended" flag alone never removes anything.
+let clearing = null;
+function clearIfOver() {
+  clearing ||= (async () => {
+    const sentAt = performance.now();
+    let answer;
+    try {
+      answer = await fetchJson(`/api/a/${encodeURIComponent(token)}/bundle`);
+    } catch (error) {
+      return;
+    }
+    if (answer.status === 200 && answer.body) {
+      await takeBundle(answer.body, sentAt);
+      return;
+    }
+    if (answer.status !== 403 && answer.status !== 404) return;
+    hear(sentAt, true);
+    for (const row of await store.listVisits(token)) {
+      if (row.state !== "waiting") await handOver(row, { quiet: true });
+    }
+    if ((await store.listVisits(token)).length) return;
+    await store.deleteDraft(token);
+    await store.deleteBundle(token);
+    bundle = null;
+    view = "list";
+    render();
+  })().finally(() => { clearing = null; });
+  return clearing;
+}
+
+// Delivered visits join the stored walk list at once, so it stays right with no signal,
+// and are remembered (`delivered`) until a fresh walk list is known to include them.
+async function absorb(which, rows) {
+  const deliveredAt = performance.timeOrigin + performance.now();
+  const record = await store.updateBundle(which, (stored) => {
+    if (!stored) return null;
+    const delivered = stored.delivered || [];
+    for (const { payload } of rows) {
+      const visit = { client_id: payload.client_id, happened_at: payload.happened_at,
+        outcome: payload.outcome, themes: payload.story_note?.themes || [] };
+      delivered.push({ ...visit, household_id: payload.household_id, delivered_at: deliveredAt });
+      stored.data.households.find((item) => item.id === payload.household_id)?.visits.unshift(visit);
+    }
+    return { ...stored, delivered };
+  });
+  if (which === token && record) {
+    bundle = record.data;
+    delivered = record.delivered;
+  }
+}
+
+// A fresh walk list replaces the stored one, but what this phone delivered after the
+// request went out may be missing from it: those visits are put back in, never lost.
+async function takeBundle(fresh, sentAt) {
+  if (!hear(sentAt, false)) return;
+  ended = null;
+  const askedAt = performance.timeOrigin + sentAt;
+  const record = await store.updateBundle(token, (stored) => {
+    const known = new Set(fresh.households.flatMap((hh) => hh.visits.map((v) => v.client_id).filter(Boolean)));
+    const delivered = (stored?.delivered || []).filter((v) => v.delivered_at >= askedAt && !known.has(v.client_id));
+    for (const { household_id: id, delivered_at: _, ...visit } of delivered) {
+      fresh.households.find((hh) => hh.id === id)?.visits.unshift(visit);
+    }
+    return { token, data: fresh, fetched_at: Date.now(), delivered, me: stored?.me ?? me };
+  });
+  bundle = record.data;
+  delivered = record.delivered;
+  render();
+}
+
+async function markEnded(kind, sentAt = performance.now()) {
+  if (!hear(sentAt, true)) return;
   ended = kind;
-  const record = await store.getBundle(token);
-  if (record) await store.putBundle({ ...record, ended: kind });
+  await store.updateBundle(token, (record) => (record ? { ...record, ended: kind } : null));
   await refreshQueue();
+  render();
+}
+
+// Another link this phone holds has ended: remembered on its walk list, which the sweep
+// below removes once nothing of it is left to send.
+const otherEnded = (which, kind) =>
+  store.updateBundle(which, (record) => (record ? { ...record, ended: kind } : null));
+
+async function markLive(sentAt) {
+  if (!hear(sentAt, false) || !ended) return;
+  ended = null;
+  await store.updateBundle(token, (record) => (record ? { ...record, ended: null } : null));
   render();
 }
 
 async function loadBundle() {
   const record = await store.getBundle(token);
-  if (record) {
+  if (record && !bundle) {
     bundle = record.data;
+    // As last heard: shown, but never acted on until the server answers again.
     ended = record.ended || null;
-    doorsHere = new Set(record.here || []);
     me = record.me ?? null;
+    delivered = record.delivered || [];
   }
   await refreshQueue();
   render();
+  const sentAt = performance.now();
   try {
-    const { status, body } = await fetchJson(`/api/a/${token}/bundle`);
+    const { status, body } = await fetchJson(`/api/a/${encodeURIComponent(token)}/bundle`);
     if (status === 200 && body) {
-      bundle = body;
-      ended = null;
-      await store.putBundle({ token, data: body, fetched_at: Date.now(), here: [...doorsHere], me });
-      render();
+      await takeBundle(body, sentAt);
     } else if (status === 403 || status === 404) {
-      await markEnded(status === 404 ? "unknown" : "ended");
+      await markEnded(status === 404 ? "unknown" : "ended", sentAt);
     }
   } catch (error) {
     // No signal: the stored walk list is what we show.
@@ -163,15 +231,22 @@ function historyItems(hh) {
   return items;
 }
 
+// Counted from what the phone holds: the walk list's visits through this link (they carry
+// a client_id), plus the queue, so a delivery and a fresh list never count a door twice.
 function knockedCount() {
-  const waitingDoors = new Set(queue.map((row) => row.payload.household_id).filter((id) => id != null && !doorsHere.has(id)));
-  return Math.min(bundle.households.length, bundle.progress.knocked + waitingDoors.size);
+  const doors = new Set(queue.map((row) => row.payload.household_id).filter((id) => id != null));
+  for (const hh of bundle.households) {
+    if (hh.visits.some((v) => v.client_id)) doors.add(hh.id);
+  }
+  return doors.size;
 }
 
 function renderProgress() {
   const node = document.getElementById("progress");
   if (!node) return;
+  // The server's count when the walk list was fetched, plus what was delivered since.
   const conversations = bundle.progress.conversations +
+    delivered.filter((v) => v.outcome === "conversation").length +
     queue.filter((row) => row.payload.outcome === "conversation").length;
   node.textContent = `${fmt("knocked", { knocked: knockedCount(), total: bundle.households.length })} · ${fmt("conversations", { n: conversations })}`;
 }
@@ -189,6 +264,23 @@ function renderBanner() {
     app.before(banner);
   }
   banner.replaceChildren(h("h2", {}, T.ended_title), h("p", {}, text));
+}
+
+// Notes another link left on this phone (a reissued link, a shared phone) are sent from
+// this page too, and said so: "Everything is sent" is only ever true of the whole phone.
+async function renderOthers() {
+  const others = (await store.listAllVisits()).filter((row) => row.token !== token);
+  let node = document.getElementById("others");
+  if (!others.length) {
+    node?.remove();
+    return;
+  }
+  if (!node) {
+    node = h("p", { id: "others", className: "others" });
+    pending.after(node);
+  }
+  node.dataset.count = others.length;
+  node.textContent = fmt(others.length === 1 ? "others_one" : "others_other", { n: others.length });
 }
 
 function renderProblems() {
@@ -284,7 +376,7 @@ function openFix(row) {
 
 // A visit the server will not take goes to the organizers as it is: once they hold it,
 // it leaves this phone and the volunteer can finish.
-async function handOver(row) {
+async function handOver(row, { quiet = false } = {}) {
   const problem = row.state === "waiting" ? "server" : row.state;
   try {
     const { status, body } = await fetchJson(`/api/a/${encodeURIComponent(row.token)}/held`, {
@@ -294,14 +386,15 @@ async function handOver(row) {
         detail: (describeErrors(row.errors) || row.detail || row.trouble || "").slice(0, 2000) }),
     });
     if (status !== 200 && status !== 201) {
-      toast(body?.detail || describeErrors(body) || T.hand_over_failed);
+      if (!quiet) toast(body?.detail || describeErrors(body) || T.hand_over_failed);
       return;
     }
   } catch (error) {
-    toast(T.hand_over_failed);
+    if (!quiet) toast(T.hand_over_failed);
     return;
   }
   await store.deleteVisit(row.client_id);
+  if (quiet) return;
   toast(T.handed_over);
   await refreshQueue();
 }
@@ -365,6 +458,7 @@ function finish(out) {
   }
   out.replaceChildren(T.finish_confirm, " ", h("button", { type: "button", className: "primary",
     onclick: async () => {
+      await store.deleteDraft(token);
       await store.deleteBundle(token);
       bundle = null;
       app.replaceChildren(h("p", { className: "done", role: "status" }, T.finish_done));
@@ -440,13 +534,23 @@ document.querySelectorAll("a[data-lang]").forEach((link) => link.addEventListene
 }));
 
 // Walk lists of other links whose time is up and that hold nothing unsent leave the
-// phone too, even if their page is never opened again.
+// phone too, even if their page is never opened again — once the server confirms that
+// the link has ended (it may have been extended or restored since).
 async function sweep() {
   for (const record of await store.listBundles()) {
     if (record.token === token) continue;
     const expires = Date.parse(record.data.assignment.expires_at);
-    if ((record.ended || expires < Date.now()) && !(await store.listVisits(record.token)).length) {
-      await store.deleteBundle(record.token);
+    if (!(record.ended || expires < Date.now()) || (await store.listVisits(record.token)).length) continue;
+    try {
+      const { status, body } = await fetchJson(`/api/a/${encodeURIComponent(record.token)}/bundle`);
+      if (status === 200 && body) {
+        await store.updateBundle(record.token, (stored) => stored && { ...stored, data: body, ended: null, delivered: [] });
+      } else if ((status === 403 || status === 404) && !(await store.listVisits(record.token)).length) {
+        await store.deleteDraft(record.token);
+        await store.deleteBundle(record.token);
+      }
+    } catch (error) {
+      // No signal: ask again next time.
     }
   }
 }

@@ -1,4 +1,6 @@
 // The story note and its commitments, in the order a conversation goes.
+import { shiftOf, shiftPicker } from "./shifts.js";
+
 const json = (id) => JSON.parse(document.getElementById(id).textContent);
 export const T = json("door-strings");
 export const CHANNELS = json("door-channels");
@@ -253,6 +255,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
     }
     const block = commitmentBlock(campaign, owners, region, commitments.children.length, value);
     commitments.append(block);
+    shiftPicker(block, bundle.shifts || [], value);
     if (!value) block.querySelector("select").focus();
   }
   (initial?.commitments || []).forEach((value) => addCommitment(value));
@@ -311,9 +314,10 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
           what: val(block, "what"),
           when: when ? isoWithOffset(new Date(when)) : null,
           owner_id: val(block, "owner_id") ? Number(val(block, "owner_id")) : null,
-          channel: block.querySelector("input[type=radio]:checked")?.value || "none",
+          channel: block.querySelector('[data-path$=".channel"] input:checked')?.value || "none",
           phone: val(block, "phone"),
           email: val(block, "email"),
+          ...shiftOf(block),
         };
       }),
     };

@@ -91,9 +91,10 @@ export function createSync({ current, onChange, onEnded, onLive, onDelivered }) 
 
   // Sends `rows` (all of one link); "ok", "ended" (that link is over) or "stop" (try later).
   async function deliver(token, rows, round) {
+    const sentAt = performance.now();
     const { status, body, retryAfter } = await post(token, rows);
     if (status === 403 || status === 404) {
-      await onEnded(token, status === 404 ? "unknown" : "ended");
+      await onEnded(token, status === 404 ? "unknown" : "ended", sentAt);
       return "ended";
     }
     if (status === 429) {
@@ -102,7 +103,7 @@ export function createSync({ current, onChange, onEnded, onLive, onDelivered }) 
       return "stop";
     }
     if (status === 200 && Array.isArray(body?.results)) {
-      await onLive(token);
+      await onLive(token, sentAt);
       const filed = await file(token, rows, body.results);
       round.delivered += filed;
       return filed ? "ok" : "stop";

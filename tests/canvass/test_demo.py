@@ -118,3 +118,32 @@ def test_demo_shifts_show_every_part_of_signing_up_and_checking_in(client):
     page = client.get(f"/join/{campaign.slug}/").content.decode()
     assert "Tenant clinic table" in page and "Saturday doors" in page
     assert "Park cleanup table" not in page
+
+
+@pytest.mark.django_db
+def test_demo_commitments_signups_and_reminders_come_from_the_services():
+    from canvass.models import ShiftSignup
+    from conversations.models import Commitment, Reminder
+
+    _run_demo()
+    campaign = Campaign.objects.get(slug="demo")
+    reminders = Reminder.objects.filter(campaign=campaign)
+    # Only the welcome email is the demo's own; every other row is a plan's.
+    assert list(
+        reminders.filter(idempotency_key__startswith="demo:").values_list(
+            "idempotency_key", flat=True
+        )
+    ) == ["demo:welcome"]
+    for commitment in Commitment.objects.filter(campaign=campaign).exclude(kind="volunteer_shift"):
+        assert commitment.reminders.filter(
+            idempotency_key__startswith=f"commitment:{commitment.pk}:"
+        ).exists()
+    # The ladder: a shift said yes to at the door is a signup, with its own messages.
+    ladder = Commitment.objects.filter(campaign=campaign, kind="volunteer_shift")
+    assert ladder.exists() and not ladder.filter(shift_signup__isnull=True).exists()
+    door = ShiftSignup.objects.filter(shift__campaign=campaign, source=ShiftSignup.Source.DOOR)
+    assert door.count() == ladder.count()
+    assert reminders.filter(signup__in=door, step="shift_confirm").exists()
+    # Every signup that agreed to reminders has its confirmation or waitlist notice.
+    agreed = ShiftSignup.objects.filter(shift__campaign=campaign, remind_by_sms=True)
+    assert reminders.filter(signup__in=agreed).values("signup").distinct().count() > 0

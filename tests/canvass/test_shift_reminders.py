@@ -287,3 +287,20 @@ def test_yes_with_no_shift_question_asked_is_left_for_a_person(client, shift):
     signup.refresh_from_db()
     assert signup.status == Status.SIGNED_UP
     assert InboundSms.objects.get().handled_as == InboundSms.Handling.OTHER
+
+
+# --- In the volunteer's language ----------------------------------------------------
+
+
+def test_a_spanish_speaking_volunteer_gets_the_messages_in_spanish(shift):
+    signup, _token = sign_up(shift, vera(shift.campaign, language="es"))
+    confirm = Reminder.objects.get(signup=signup, step=Step.SHIFT_CONFIRM, channel=Channel.SMS)
+    assert confirm.body.startswith("Hola Vera, ya está inscrito con Eastside Tenants")
+    assert "sábado 12 de diciembre a las 10:00" in confirm.body
+    assert "Responda STOP" in confirm.body
+    email = Reminder.objects.get(signup=signup, step=Step.SHIFT_DAY_BEFORE, channel=Channel.EMAIL)
+    assert email.subject.startswith("Mañana: Saturday canvass")
+    # An English speaker on the same shift is written to in English.
+    other = ShiftFactory(campaign=shift.campaign, starts_at=START, ends_at=END)
+    english, _token = sign_up(other, wes(shift.campaign), email=False)
+    assert Reminder.objects.filter(signup=english, body__startswith="Hi Wes").exists()

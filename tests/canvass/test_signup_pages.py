@@ -253,3 +253,27 @@ def test_the_pages_speak_spanish_when_asked(client, campaign):
     page = client.get(url)
     assert '<html lang="es">' in page.content.decode()
     assert client.get(url, HTTP_ACCEPT_LANGUAGE="es").context["language"] == "es"
+
+
+def test_the_signup_and_personal_link_pages_are_in_spanish(client, campaign):
+    shift = ShiftFactory(campaign=campaign, name="Saturday canvass", capacity=1)
+    client.cookies["django_language"] = "es"
+    listing = text(client.get(reverse("signup_page", args=[campaign.slug])))
+    assert "Elija un turno e inscríbase en un minuto" in listing
+    assert "1 lugar libre" in listing
+    form = text(client.get(reverse("signup_shift", args=[campaign.slug, shift.pk])))
+    assert "Inscribirme" in form and "Teléfono móvil" in form
+    bad = text(
+        client.post(
+            reverse("signup_shift", args=[campaign.slug, shift.pk]),
+            signup_data(phone="", email=""),
+        )
+    )
+    assert "Corrija lo que está marcado abajo" in bad
+    assert "Dé un número de teléfono o un correo electrónico" in bad
+    response = client.post(
+        reverse("signup_shift", args=[campaign.slug, shift.pk]), signup_data(language="es")
+    )
+    manage = text(client.get(response["Location"]))
+    assert "Ya está inscrito. ¡Gracias!" in manage and "Allí estaré" in manage
+    assert "No puedo ir: cancelar" in manage

@@ -411,3 +411,91 @@ def test_two_dispatchers_split_the_due_rows_instead_of_queuing_each_twice(campai
         thread.join(10)
     assert second == {rows[2].pk, rows[3].pk}
     assert not second & seen["first"]
+
+
+@frozen
+def test_send_again_on_a_row_of_an_older_plan_is_refused_and_offers_the_current_plan(
+    client, campaign, staff_organizer, sent_sms
+):
+    from conversations.services import commitment_change, commitment_record
+
+    meeting = commitment_record(
+        campaign=campaign,
+        kind="meeting",
+        what="Tenants' meeting",
+        when=NOON + timedelta(days=10),
+        channel=Channel.SMS,
+        phone=AUSTIN_PHONE,
+    )
+    old = meeting.reminders.get(step=Step.CONFIRM)
+    Reminder.objects.filter(pk=old.pk).update(status=Reminder.Status.UNKNOWN)
+    meeting = commitment_change(commitment=meeting, when=NOON + timedelta(days=12))
+
+    with pytest.raises(ValidationError, match="older plan") as refused:
+        delivery.reminder_resolve(reminder=reload(old), outcome="resend", by=staff_organizer)
+    assert "The current plan: " in refused.value.messages[0]
+    assert reload(old).status == Reminder.Status.UNKNOWN
+
+    # The admin's "Send again now" says why, and names the current plan.
+    client.force_login(staff_organizer)
+    url = reverse("admin:conversations_reminder_changelist")
+    page = client.post(url, {"action": "send_again", "_selected_action": [old.pk]}, follow=True)
+    shown = [str(m) for m in page.context["messages"]]
+    assert any("older plan" in m and "The current plan" in m for m in shown), shown
+    assert reload(old).status == Reminder.Status.UNKNOWN
+    assert sent_sms() == []
+    # "It did arrive" is still allowed: it only records what happened.
+    delivery.reminder_resolve(reminder=reload(old), outcome="sent", by=staff_organizer)
+    assert reload(old).status == Reminder.Status.SENT
+
+
+@frozen
+def test_send_again_for_a_cancelled_commitment_is_refused(campaign, organizer):
+    cancelled = CommitmentFactory(campaign=campaign, status=Commitment.Status.CANCELLED)
+    row = ReminderFactory(campaign=campaign, commitment=cancelled, status=Reminder.Status.FAILED)
+    with pytest.raises(ValidationError, match="cancelled"):
+        delivery.reminder_resolve(reminder=row, outcome="resend", by=organizer)
+
+
+@frozen
+def test_a_broker_that_is_down_never_fails_a_saved_change(
+    client, campaign, organizer, monkeypatch, django_capture_on_commit_callbacks, eager, sent_sms
+):
+    from kombu.exceptions import OperationalError
+
+    from conversations.services import commitment_record
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    meeting = commitment_record(
+        campaign=campaign,
+        kind="meeting",
+        what="Tenants' meeting",
+        when=NOON + timedelta(days=10),
+        owner=organizer,
+        channel=Channel.SMS,
+        phone=AUSTIN_PHONE,
+    )
+    Reminder.objects.filter(commitment=meeting, step=Step.CONFIRM).update(
+        status=Reminder.Status.SENT
+    )
+    monkeypatch.setattr(tasks.reminder_send, "delay", broker_down)
+
+    # The organizer reschedules: saved, and the "changed" text is due at once.
+    client.force_login(organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            reverse("followup_mark", args=[meeting.pk]),
+            {"outcome": "rescheduled", "new_when": "2024-10-20T19:00"},
+        )
+    assert page.status_code == 302, "the page does not fail for something stored"
+    meeting.refresh_from_db()
+    assert meeting.when == datetime(2024, 10, 20, 19, 0, tzinfo=CHICAGO)
+    changed = meeting.reminders.get(step=Step.CHANGED, status=Reminder.Status.PENDING)
+    assert sent_sms() == []
+
+    # The broker is back: the every-minute sweep sends what the failed publish did not.
+    monkeypatch.undo()
+    assert tasks.reminders_dispatch_due.delay().get() >= 1
+    assert reload(changed).status == Reminder.Status.SENT

@@ -381,8 +381,7 @@ def test_another_links_list_leaves_once_its_time_is_up_and_nothing_waits(
     not_contact(phone, door["households"][0])
     waiting(phone, 0)
     # The phone's copy says the first link is over (as it will, once its shift is done).
-    phone.evaluate(
-        """(async () => {
+    expire_the_copy = """(async () => {
           const db = await new Promise((resolve) => {
             const open = indexedDB.open("porchlight-door");
             open.onsuccess = () => resolve(open.result);
@@ -395,7 +394,7 @@ def test_another_links_list_leaves_once_its_time_is_up_and_nothing_waits(
             store.put(record);
           }
         })()"""
-    )
+    phone.evaluate(expire_the_copy)
     assert phone.evaluate(STORED_LISTS) == 1
 
     second = AssignmentFactory(turf__campaign=campaign)
@@ -409,6 +408,16 @@ def test_another_links_list_leaves_once_its_time_is_up_and_nothing_waits(
           const keys = db.transaction("bundles").objectStore("bundles").getAllKeys();
           return await new Promise((resolve) => { keys.onsuccess = () => resolve(keys.result); });
         })()"""
+    # The phone's copy is stale: the server still has the first link live, so it stays.
+    phone.wait_for_timeout(500)
+    assert sorted(phone.evaluate(tokens)) == sorted([door["token"], second.token])
+
+    Assignment.objects.filter(pk=door["assignment"].pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    phone.evaluate(expire_the_copy)
+    phone.reload()
+    phone.wait_for_selector("li.door")
     eventually(phone, tokens, [second.token])
 
 

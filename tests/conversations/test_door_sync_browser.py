@@ -2,17 +2,24 @@
 nothing the server refuses holds back the rest, and nothing refused is stranded."""
 
 import json
+import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from conversations.models import HeldVisit, StoryNote, Visit
 from tests.browser import browser, new_page  # noqa: F401
 from tests.conversations.door import (
+    STORED_LISTS,
     WAIT_MS,
     card,
+    choose,
     conversation_on_phone,
+    door_url,
+    eventually,
     go_offline,
     go_online,
     idb,
@@ -20,7 +27,9 @@ from tests.conversations.door import (
     open_door,
     waiting,
 )
-from turf.models import TurfStop
+from tests.factories import VolunteerFactory
+from turf.models import Assignment, TurfStop
+from turf.services import assignment_reissue, assignment_revoke, turf_assign
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -200,3 +209,176 @@ def test_a_refused_visit_is_fixed_in_full_or_handed_to_the_organizer(
     held.refresh_from_db()
     assert held.resolved_by == organizer
     assert "She works two jobs" not in client.get(page).content.decode()
+
+
+def test_a_restored_link_keeps_its_walk_list_whatever_the_phone_last_heard(
+    phone, live_server, door
+):
+    first, second, third = door["households"]
+    open_door(phone, live_server, door["token"])
+    go_offline(phone.context)
+    not_contact(phone, first, "Not home")
+    assignment_revoke(assignment=door["assignment"])
+    go_online(phone.context)
+    phone.locator("#banner").wait_for(timeout=WAIT_MS)
+    waiting(phone, 1)
+
+    # The organizer restores the link; the next save goes through and the list stays.
+    Assignment.objects.filter(pk=door["assignment"].pk).update(revoked_at=None)
+    not_contact(phone, second, "Refused")
+    waiting(phone, 0)
+    assert Visit.objects.filter(assignment=door["assignment"]).count() == 2
+    phone.wait_for_timeout(300)
+    assert phone.locator("#banner").count() == 0
+    assert phone.locator("li.door").count() == 3
+    assert phone.evaluate(STORED_LISTS) == 1
+
+    # A stale "ended" flag on the phone, nothing unsent, no signal: the list stays.
+    idb(
+        phone,
+        """const store = db.transaction("bundles", "readwrite").objectStore("bundles");
+           const [record] = await ask(store.getAll());
+           await ask(store.put({ ...record, ended: "ended" }));
+           return true;""",
+    )
+    go_offline(phone.context)
+    phone.reload()
+    phone.wait_for_selector("li.door")
+    phone.wait_for_timeout(300)
+    assert phone.evaluate(STORED_LISTS) == 1
+    assert card(phone, third).is_visible()
+    go_online(phone.context)
+    phone.reload()
+    phone.wait_for_selector("li.door")
+    phone.wait_for_timeout(300)
+    assert phone.locator("#banner").count() == 0
+    assert phone.evaluate(STORED_LISTS) == 1
+
+
+def test_an_older_walk_list_never_hides_visits_just_delivered(phone, live_server, door, client):
+    first, second, _ = door["households"]
+    open_door(phone, live_server, door["token"])
+    stale = client.get(reverse("sync_bundle", args=[door["token"]])).json()
+    go_offline(phone.context)
+    not_contact(phone, first, "Not home")
+    conversation_on_phone(phone, second, who="Sam Ortiz")
+    served = []
+
+    def late_and_old(route):
+        time.sleep(1.5)  # the answer arrives after the visits were delivered…
+        served.append(route.request.url)
+        route.fulfill(json=stale)  # …and describes the server before them
+
+    phone.route("**/api/a/*/bundle", late_and_old)
+    go_online(phone.context)
+    waiting(phone, 0)
+    deadline = time.monotonic() + 10
+    while not served and time.monotonic() < deadline:
+        phone.wait_for_timeout(100)
+    assert served
+    phone.wait_for_timeout(300)
+    progress = "2 of 3 doors knocked · 1 conversations"
+    assert phone.locator("#progress").inner_text() == progress
+    assert "Not home" in card(phone, first).locator(".history").inner_text()
+    assert Visit.objects.filter(assignment=door["assignment"]).count() == 2
+
+    go_offline(phone.context)
+    phone.reload()
+    phone.wait_for_selector("li.door")
+    assert phone.locator("#progress").inner_text() == progress
+
+
+def test_nothing_of_an_ended_link_is_left_on_the_phone(phone, live_server, door):
+    first = door["households"][0]
+    open_door(phone, live_server, door["token"])
+    refused = {
+        "client_id": str(uuid.uuid4()),
+        "happened_at": "2024-10-05T14:03:00-05:00",
+        "outcome": "not_home",
+        "household_id": first.pk,
+        "note": "kept for the organizer",
+    }
+    put_in_queue(phone, door["token"], refused)
+    idb(
+        phone,
+        f"""const store = db.transaction("visits", "readwrite").objectStore("visits");
+            const row = await ask(store.get("{refused["client_id"]}"));
+            await ask(store.put({{ ...row, state: "invalid", detail: "Not accepted." }}));
+            return true;""",
+    )
+    card(phone, first).get_by_role("button", name="Conversation").click()
+    form = phone.locator("form.story")
+    choose(form, "Rating before", "2")
+    form.get_by_label("Their story, in your words").fill("Half a story")
+    drafts = """(async () => {
+      const db = await new Promise((resolve) => {
+        const open = indexedDB.open("porchlight-door");
+        open.onsuccess = () => resolve(open.result);
+      });
+      const count = (name) => new Promise((resolve) => {
+        const request = db.transaction(name).objectStore(name).count();
+        request.onsuccess = () => resolve(request.result);
+      });
+      const counts = [await count("bundles"), await count("visits"), await count("drafts")];
+      db.close();
+      return counts;
+    })()"""
+    eventually(phone, drafts, [1, 1, 1])
+
+    Assignment.objects.filter(pk=door["assignment"].pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    phone.reload()
+    phone.get_by_text("This phone no longer holds anyone's details").wait_for(timeout=WAIT_MS)
+    eventually(phone, drafts, [0, 0, 0])
+    held = HeldVisit.objects.get()
+    assert str(held.client_id) == refused["client_id"] and held.problem == "invalid"
+    assert "Half a story" not in phone.locator("body").inner_text()
+
+
+def test_a_reissued_or_reassigned_links_notes_are_sent_from_whichever_link_is_open(
+    phone, live_server, door, campaign, volunteer
+):
+    first, second, third = door["households"]
+    old = door["assignment"]
+    open_door(phone, live_server, door["token"])
+    go_offline(phone.context)
+    not_contact(phone, first, "Not home")
+    conversation_on_phone(phone, second, who="Sam Ortiz")
+    waiting(phone, 2)
+
+    # The organizer reissues the link; the volunteer opens the new one with poor signal:
+    # the walk list arrives, the visits do not get through yet.
+    new, token = assignment_reissue(assignment=old)
+    phone.route("**/api/a/*/visits", lambda route: route.abort("timedout"))
+    go_online(phone.context)
+    phone.goto(door_url(live_server, token))
+    phone.wait_for_selector("li.door")
+    others = phone.locator("#others")
+    others.wait_for()
+    assert "2 notes from another walk list" in others.inner_text()
+    assert "Everything is sent" in phone.locator("#pending").inner_text()
+
+    phone.unroute("**/api/a/*/visits")
+    phone.get_by_role("button", name="Sync now").click()
+    others.wait_for(state="detached", timeout=WAIT_MS)
+    mine = Visit.objects.filter(assignment=old)
+    assert sorted(mine.values_list("outcome", flat=True)) == ["conversation", "not_home"]
+    assert set(mine.values_list("volunteer", flat=True)) == {volunteer.pk}
+
+    # A shared phone: the turf goes to someone else, who opens their link on this phone.
+    go_offline(phone.context)
+    not_contact(phone, third, "Refused")
+    someone = VolunteerFactory(campaign=campaign, first_name="Bea")
+    _, theirs = turf_assign(turf=new.turf, volunteers=[someone], shift=new.shift)
+    phone.route("**/api/a/*/visits", lambda route: route.abort("timedout"))
+    go_online(phone.context)
+    phone.goto(door_url(live_server, theirs))
+    phone.wait_for_selector("li.door")
+    phone.locator("#others").wait_for()
+    assert "1 note from another walk list" in phone.locator("#others").inner_text()
+    phone.unroute("**/api/a/*/visits")
+    phone.get_by_role("button", name="Sync now").click()
+    phone.locator("#others").wait_for(state="detached", timeout=WAIT_MS)
+    refused = Visit.objects.get(outcome="refused")
+    assert (refused.assignment, refused.volunteer) == (new, volunteer)

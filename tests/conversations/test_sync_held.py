@@ -1,14 +1,16 @@
 """POST /api/a/<token>/held: a visit the server would not take, handed to the organizers."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from conversations.models import HeldVisit, Visit
-from tests.conversations.door import doors, knock
+from tests.conversations.door import doors, knock, results, send
 from tests.factories import AssignmentFactory
-from turf.services import assignment_revoke
+from turf.services import assignment_reissue, assignment_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +58,21 @@ def test_a_client_id_held_for_another_campaign_is_refused(phone, door):
     answer = hold(phone, door["token"], visit)
     assert answer.status_code == 400 and "held elsewhere" in str(answer.json()["client_id"])
     assert HeldVisit.objects.get().campaign == elsewhere.turf.campaign
+
+
+def test_a_replaced_link_takes_the_notes_made_before_it_was_replaced(phone, door):
+    old = door["assignment"]
+    made_before = knock(door["households"][0], happened_at=timezone.now().isoformat())
+    assignment_reissue(assignment=old)
+    later = (timezone.now() + timedelta(hours=1)).isoformat()
+    made_after = knock(door["households"][1], happened_at=later)
+    answers = results(phone, door["token"], made_before, made_after)
+    assert [a["status"] for a in answers] == [201, 400]
+    assert "replaced" in answers[1]["errors"]["happened_at"]
+    visit = Visit.objects.get(client_id=made_before["client_id"])
+    assert (visit.assignment, visit.volunteer) == (old, old.volunteers.get())
+
+    # Revoked for good (nothing replaced it): nothing gets in.
+    other = AssignmentFactory(turf__campaign=old.turf.campaign)
+    assignment_revoke(assignment=other)
+    assert send(phone, other.token, knock(doors(other)[0])).status_code == 403

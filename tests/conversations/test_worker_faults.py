@@ -261,3 +261,48 @@ def test_a_trickling_provider_is_cut_off_by_the_whole_call_deadline(
     _wait_for(settled(reminder, Reminder.Status.UNKNOWN), what="unknown", log=worker.log)
     assert time.monotonic() - started < 2 + 2, "SMS_TIMEOUT=2 bounds the whole call"
     assert "within 2 s" in reminder.last_error
+
+
+def test_a_cancel_that_lands_while_the_worker_sends_a_batch_stops_the_rest(
+    workers, campaign_awake, twilio, monkeypatch
+):
+    from django.db import connection
+
+    from conversations.services import commitment_cancel
+    from tests.factories import CommitmentFactory, ReminderFactory
+
+    monkeypatch.setattr(delivery, "enqueue_on_commit", lambda *args, **kwargs: None)
+    first, second = "+15125550111", "+15125550122"
+    kept = CommitmentFactory(campaign=campaign_awake, phone=first)
+    called_off = CommitmentFactory(campaign=campaign_awake, phone=second)
+    rows = [
+        ReminderFactory(
+            campaign=campaign_awake,
+            commitment=c,
+            to=c.phone,
+            body=f"Meeting reminder for {c.phone}",
+            idempotency_key=f"commitment:{c.pk}:v1:day_before",
+            step="day_before",
+        )
+        for c in (kept, called_off)
+    ]
+
+    def cancel_the_other_one():
+        # The organizer cancels while the worker is in the middle of the batch.
+        try:
+            commitment_cancel(commitment=called_off)
+        finally:
+            connection.close()
+
+    twilio.on_request = cancel_the_other_one
+    worker = workers.start(**twilio_env(twilio))
+    tasks.reminders_send.delay([r.pk for r in rows])
+
+    for row in rows:
+        _wait_for(
+            settled(row, Reminder.Status.SENT, Reminder.Status.SUPPRESSED),
+            what="the batch",
+            log=worker.log,
+        )
+    assert [r.status for r in rows] == [Reminder.Status.SENT, Reminder.Status.SUPPRESSED]
+    assert twilio.messages() == [(first, f"Meeting reminder for {first}")]

@@ -263,3 +263,29 @@ def test_when_is_shown_in_the_campaign_time_zone(campaign, organizer, doors):
     Commitment.objects.filter(pk=doors["ana"].pk).update(when=at(20, hour=23))
     job = run_export(campaign, organizer, columns=["first_name", "when"])
     assert ["Ana", "2026-11-20 23:00"] in read_rows(job)
+
+
+@pytest.mark.parametrize(
+    "e164, region",
+    [
+        ("+15125550123", "US"),
+        ("+14165550123", "CA"),
+        ("+12125550000", "US"),
+        ("+447911123456", "US"),
+        ("+447911123456", "GB"),
+        ("+15125550123", "GB"),
+    ],
+)
+def test_the_national_form_is_what_phonenumbers_gives(e164, region):
+    import phonenumbers
+
+    from exports.kinds.base import phone_national
+
+    number = phonenumbers.parse(e164)
+    national = number.country_code == phonenumbers.country_code_for_region(region)
+    form = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if national
+        else (phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    )
+    assert phone_national(e164, region) == phonenumbers.format_number(number, form)

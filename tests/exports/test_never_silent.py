@@ -164,3 +164,23 @@ def test_progress_is_seen_outside_the_exports_snapshot(campaign):
                 other.close()
     finally:
         progress.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_test_transaction_the_export_reads_one_snapshot_and_checks_it(
+    campaign, organizer, doors, drops_a_row
+):
+    # Here the export opens its own REPEATABLE READ transaction, as in production.
+    job = run_export(campaign, organizer)
+    assert job.status == ExportJob.Status.FAILED
+    assert job.error.startswith("The file came out with 1 rows but the filters match 2")
+    assert ExportJob.objects.get(pk=job.pk).rows_total == 2  # written from outside it
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_test_transaction_a_good_export_is_kept(campaign, organizer, doors):
+    job = run_export(campaign, organizer, fmt="xlsx")
+    assert job.status == ExportJob.Status.DONE, job.error
+    assert len(read_rows(job)) == 3

@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import random
+import zipfile
+from pathlib import Path
 
 import phonenumbers
 import pytest
@@ -30,6 +32,32 @@ from turf.imports import (
 from turf.models import Household, ImportJob, ImportPreset, Person
 
 VAN_HEADER = "VANID,LastName,FirstName,Address,City,State,Zip5,Phone\n"
+# A county's headerless extract, mapped by position: id, last, first, middle, house number,
+# street, unit, city, state, ZIP, phone, precinct.
+BY_POSITION = {
+    "external_id": 0,
+    "last_name": 1,
+    "first_name": 2,
+    "house_number": 4,
+    "street": 5,
+    "unit": 6,
+    "city": 7,
+    "state": 8,
+    "zip_code": 9,
+    "phone": 10,
+    "precinct": 11,
+}
+
+
+def _workbook():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+WORKBOOK = _workbook()
 
 
 def write(tmp_path, text, *, name="voters.csv", encoding="utf-8"):
@@ -87,7 +115,7 @@ def test_nc_style_tab_delimited_latin1(campaign, tmp_path):
 
     shape = file_inspect(path=path)
     assert (shape.encoding, shape.delimiter, shape.has_header) == ("latin-1", "\t", True)
-    job = voters_import(campaign=campaign, path=path, preset="nc-voter-file")
+    job = voters_import(campaign=campaign, path=path, preset="north-carolina")
 
     assert job.status == ImportJob.Status.DONE, job.error
     found = people(campaign)
@@ -104,7 +132,7 @@ def test_headerless_pipe_extract_by_position(campaign, tmp_path):
 
     shape = file_inspect(path=path)
     assert (shape.delimiter, shape.has_header, shape.columns) == ("|", False, 12)
-    job = voters_import(campaign=campaign, path=path, preset="state-extract")
+    job = voters_import(campaign=campaign, path=path, column_mapping=BY_POSITION)
 
     assert job.status == ImportJob.Status.DONE, job.error
     found = people(campaign)
@@ -120,7 +148,7 @@ def test_comma_without_header_and_unquoted_apostrophes(campaign, tmp_path):
     rows += 'X2,O"Neil,Sue,,14,Main St,,Austin,TX,78702,,P9\n'
     path = write(tmp_path, rows)
 
-    job = voters_import(campaign=campaign, path=path, preset="state-extract")
+    job = voters_import(campaign=campaign, path=path, column_mapping=BY_POSITION)
 
     assert job.status == ImportJob.Status.DONE, job.error
     assert people(campaign)["X1"].last_name == "O'Brien"
@@ -267,7 +295,8 @@ def test_rural_keys_spell_highway_alike_and_boxes_stay_refused():
         (b"", "The file is empty"),
         (b"   \n\n", "The file is empty"),
         (random.Random(3).randbytes(4000), "binary data"),
-        (b"PK\x03\x04" + b"\x00" * 200, "Save it as CSV"),
+        (WORKBOOK, "Save it as CSV"),
+        (b"PK\x03\x04" + b"\x00" * 200, "The ZIP archive is damaged"),
         ("\ufeffname\n".encode("utf-16"), "UTF-16"),
         (b"just one column\nand another line\n", "every row is one single column"),
         (b"alpha,beta,gamma\nfoo,bar,baz\nqux,quux,corge\n", "None of the file's columns"),
@@ -294,9 +323,9 @@ def test_missing_file_is_one_clear_error(campaign, tmp_path):
 
 def test_unknown_preset_is_one_clear_error(campaign, tmp_path):
     path = write(tmp_path, VAN_HEADER + "1,Lee,Ann,1 Elm St,Austin,TX,78702,\n")
-    job = voters_import(campaign=campaign, path=path, preset="florida")
+    job = voters_import(campaign=campaign, path=path, preset="georgia")
     assert job.status == ImportJob.Status.FAILED
-    assert "There is no preset called “florida”" in job.error
+    assert "There is no preset called “georgia”" in job.error
     assert not Person.objects.exists()
 
 
@@ -597,7 +626,7 @@ def test_upload_map_progress_report_flow(
     page = client.get(map_url)
     assert page.status_code == 200
     assert b"1 Elm St" in page.content  # the sample rows
-    assert page.context["form"]["col_address"].value() == "3"
+    assert page.context["form"]["col_address"].value() == ["3"]
 
     form = {f"col_{name}": "" for name in imports.FIELDS}
     form.update(col_external_id="0", col_first_name="2", col_last_name="1", col_address="3")
@@ -646,7 +675,7 @@ def test_upload_of_unreadable_file_shows_the_error(client, campaign, organizer):
     _login(client, organizer)
     response = client.post(
         reverse("import_upload", args=[campaign.slug]),
-        {"file": SimpleUploadedFile("voters.xlsx", b"PK\x03\x04" + b"\x00" * 100), "preset": ""},
+        {"file": SimpleUploadedFile("voters.xlsx", WORKBOOK), "preset": ""},
     )
     assert response.status_code == 200
     assert "Save it as CSV" in response.content.decode()
@@ -790,12 +819,12 @@ def test_pipelined_import_commits_once_and_fails_whole(campaign, tmp_path, monke
 
 
 def test_each_stage_imports_only_the_stages_before_it():
-    # errors → layouts → reading → normalising → writing → job: no cycle, and a
+    # errors → presets → layouts → reading → normalising → writing → job: no cycle, and a
     # newcomer reading one stage never needs a later one.
     import ast
     from pathlib import Path
 
-    order = ["errors", "layouts", "reading", "normalising", "writing", "job"]
+    order = ["errors", "presets", "layouts", "reading", "normalising", "writing", "job"]
     package = Path(imports.__file__).parent
     assert sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__") == sorted(order)
     for position, stage in enumerate(order):
@@ -840,3 +869,131 @@ def test_command_summary_counts_refused_rows_and_warnings(campaign, tmp_path):
     assert "1 rows refused, 1 rows imported with a warning" in text
     assert "Refused rows:\n  row 3, Address: no address" in text
     assert "Warnings (imported without the value):\n  row 2, Phone:" in text
+
+
+# --- Dead workers, lost publishes ---------------------------------------------------
+
+
+def test_sweep_sends_a_queued_import_again_and_retry_needs_a_failed_job(
+    campaign, tmp_path, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = imports.import_job_create(campaign=campaign, preset="van-export")
+    ImportJob.objects.filter(pk=job.pk).update(phase=ImportJob.Phase.QUEUED)
+    assert imports.import_jobs_sweep() == ([], [])
+    with django_capture_on_commit_callbacks() as callbacks:
+        later = timezone.now() + timedelta(minutes=11)
+        assert imports.import_jobs_sweep(now=later) == ([], [job.pk])
+    assert len(callbacks) == 1
+    with pytest.raises(ValidationError, match="Only a failed import"):
+        imports.import_job_retry(job=job)
+
+
+# --- Input that must not break an import ------------------------------------------
+
+
+def test_an_over_long_field_is_one_refused_row(campaign, tmp_path):
+    huge = "x" * 131_073
+    path = write(
+        tmp_path,
+        VAN_HEADER + f"1,{huge},Ann,1 Elm St,A,TX,78702,\n2,Lee,Bo,2 Elm St,A,TX,78702,\n",
+    )
+    job = voters_import(campaign=campaign, path=path, preset="van-export")
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert (job.rows_imported, job.rows_failed) == (1, 1)
+    assert job.error_report[0]["reason"] == "longer than 100 characters"
+    assert len(job.error_report[0]["value"]) == 40
+
+
+def test_a_line_of_many_megabytes_is_one_refused_row(campaign, tmp_path):
+    path = tmp_path / "voters.csv"
+    with open(path, "wb") as handle:
+        handle.write(VAN_HEADER.encode())
+        handle.write(b"1,Lee,Ann,1 Elm St,A,TX,78702,\n")
+        handle.write(b"2,Lee," + b"y" * (5 << 20) + b",2 Elm St,A,TX,78702,\n")
+        handle.write(b"3,Lee,Cy,3 Elm St,A,TX,78702,\n")
+    job = voters_import(campaign=campaign, path=path, preset="van-export")
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert set(people(campaign)) == {"1", "3"}
+    assert job.error_report[0]["row"] == 3
+    assert job.error_report[0]["reason"].startswith("line longer than 1 MiB")
+
+
+def test_a_nul_byte_is_one_refused_row_not_a_lost_import(campaign, tmp_path):
+    path = write(
+        tmp_path,
+        VAN_HEADER.encode()
+        + b"1,Lee,Ann,1 Elm St,A,TX,78702,\n"
+        + b"2,Le\x00e,Bo,2 Elm St,A,TX,78702,\n"
+        + b"3,Lee,Cy,3 Elm St,A,TX,78702,\n",
+    )
+    job = voters_import(campaign=campaign, path=path, preset="van-export")
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert set(people(campaign)) == {"1", "3"}
+    assert [(e["row"], e["reason"]) for e in job.error_report] == [
+        (3, "holds a NUL byte (binary data), not text")
+    ]
+
+
+def test_upload_over_the_size_limit_is_refused_with_the_limit(
+    client, campaign, organizer, settings
+):
+    settings.IMPORT_MAX_UPLOAD_MB = 1
+    _login(client, organizer)
+    url = reverse("import_upload", args=[campaign.slug])
+    assert "Up to 1 MB" in client.get(url).content.decode()
+    big = SimpleUploadedFile("v.csv", VAN_HEADER.encode() + b"x" * (2 << 20))
+    response = client.post(url, {"file": big, "preset": ""})
+    assert response.status_code == 200
+    assert "uploads are limited to 1 MB" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_an_upload_with_a_huge_field_and_a_nul_byte_gives_no_server_error(
+    client, campaign, organizer
+):
+    _login(client, organizer)
+    text = VAN_HEADER.encode() + b"1,Lee,Ann,1 Elm St,A,TX,78702,\n"
+    text += (
+        b"2,Lee," + b"z" * 200_000 + b",2 Elm St,A,TX,78702,\n" + b"3,L\x00,C,3 Elm St,A,TX,1,\n"
+    )
+    response = client.post(
+        reverse("import_upload", args=[campaign.slug]),
+        {"file": SimpleUploadedFile("v.csv", text), "preset": "van-export"},
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    page = client.get(reverse("import_map", args=[campaign.slug, job.pk]))
+    assert page.status_code == 200
+
+
+def test_upload_on_storage_without_local_paths_is_imported(
+    client, campaign, organizer, monkeypatch
+):
+    # S3 has no local path: the worker streams a temporary copy through the storage API.
+    from django.core.files.storage import InMemoryStorage
+
+    monkeypatch.setattr(ImportJob._meta.get_field("file"), "storage", InMemoryStorage())
+    _login(client, organizer)
+    client.post(
+        reverse("import_upload", args=[campaign.slug]),
+        {
+            "file": SimpleUploadedFile(
+                "v.csv", (VAN_HEADER + "1,Lee,A,1 Elm St,A,TX,1,\n").encode()
+            ),
+            "preset": "van-export",
+        },
+    )
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.PENDING, job.error
+    assert not Path(job.file.path).exists()  # not on this disk: only in the storage
+    form = {f"col_{name}": "" for name in imports.FIELDS}
+    form.update(col_external_id="0", col_last_name="1", col_address="3", has_header="1")
+    client.post(reverse("import_map", args=[campaign.slug, job.pk]), form)
+    assert tasks.import_job_run(job.pk) == "done"
+    assert Person.objects.get().household.street == "Elm St"
+    job.refresh_from_db()
+    assert not job.file  # deleted from the storage once imported

@@ -33,9 +33,9 @@ from turf.cutting.sizes import hard_band, turf_count
 
 # House numbers of one block: 100–199 is a block, 200–299 the next.
 BLOCK_NUMBERS = 100
-# Two located doors of different streets this close mean the streets meet (or run side
-# by side one lot apart): either way a canvasser walks from one to the other.
-MEET_M = 50
+# Streets with located doors in one square of this side, or two touching squares, meet
+# (or run side by side one lot apart): either way a canvasser walks from one to the other.
+MEET_M = 40
 
 # How much a cut at each kind of boundary is worth: the higher the better.
 STREET, BLOCK, SIDE, BUILDING, INSIDE = 4, 3, 2, 1, 0
@@ -47,35 +47,33 @@ Meetings = dict[str, list[tuple[str, int, int]]]
 def street_meetings(points: Iterable[tuple[str, str, float, float]]) -> Meetings:
     """Where streets meet, from located doors: (street, house number, x, y in metres).
 
-    Two streets meet where doors of each lie within MEET_M of each other; the closest
-    such pair says at which house number of each. One point a building is enough.
+    The map is cut into squares of MEET_M; each street keeps one door per square. Two
+    streets meet where they have doors in one square or in two touching squares; the
+    closest such pair of doors says at which house number of each.
     """
-    cells = defaultdict(lambda: defaultdict(list))
-    seen = set()
+    cells = defaultdict(dict)
     for street, house_number, x, y in points:
-        key, number = street_key(street), number_of(house_number)
-        if number is None or (key, number) in seen:
+        number = number_of(house_number)
+        if number is None:
             continue
-        seen.add((key, number))
-        cells[(math.floor(x / MEET_M), math.floor(y / MEET_M))][key].append((number, x, y))
+        cell = cells[(math.floor(x / MEET_M), math.floor(y / MEET_M))]
+        cell.setdefault(street_key(street), (number, x, y))
 
     closest = {}
     for (cx, cy), here in cells.items():
-        # Each pair of neighbouring cells once: itself, east, north, north-east, south-east.
+        # Each pair of touching squares once: itself, east, north, north-east, south-east.
         for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1), (1, -1)):
             there = cells.get((cx + dx, cy + dy))
             if not there:
                 continue
-            for a, a_doors in here.items():
-                for b, b_doors in there.items():
+            for a, (na, xa, ya) in here.items():
+                for b, (nb, xb, yb) in there.items():
                     if a == b or ((dx, dy) == (0, 0) and a > b):
                         continue
-                    pair = (a, b) if a < b else (b, a)
-                    for na, xa, ya in a_doors:
-                        for nb, xb, yb in b_doors:
-                            d = math.hypot(xa - xb, ya - yb)
-                            if d <= MEET_M and (pair not in closest or d < closest[pair][0]):
-                                closest[pair] = (d, na, nb) if a < b else (d, nb, na)
+                    pair, numbers = ((a, b), (na, nb)) if a < b else ((b, a), (nb, na))
+                    d = math.hypot(xa - xb, ya - yb)
+                    if pair not in closest or d < closest[pair][0]:
+                        closest[pair] = (d, *numbers)
     meetings: Meetings = defaultdict(list)
     for (a, b), (_, na, nb) in closest.items():
         meetings[a].append((b, na, nb))

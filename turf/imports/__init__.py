@@ -17,8 +17,12 @@ from turf.imports.job import (
     error_report_rows,
     import_job_create,
     import_job_fail,
+    import_job_retry,
     import_job_run,
+    import_jobs_sweep,
+    stored_file,
     voters_import,
+    voters_preview,
 )
 from turf.imports.layouts import (
     FIELDS,
@@ -53,7 +57,9 @@ __all__ = [
     "household_key",
     "import_job_create",
     "import_job_fail",
+    "import_job_retry",
     "import_job_run",
+    "import_jobs_sweep",
     "import_preset_save",
     "mapping_by_name",
     "mapping_guess",
@@ -61,5 +67,7 @@ __all__ = [
     "phone_for_import",
     "preset_get",
     "presets_for",
+    "stored_file",
     "voters_import",
+    "voters_preview",
 ]

@@ -13,3 +13,15 @@ class RowError(Exception):
         self.column = column
         self.reason = reason
         self.value = value
+
+
+class LeftOut(RowError):
+    """A row the layout says is not a door (a removed voter, a records exemption).
+
+    Counted by reason in the summary, never listed as a refused row.
+    """
+
+    def __init__(self, reason, external_id="", voter_status=""):
+        super().__init__("", reason)
+        self.external_id = external_id
+        self.voter_status = voter_status

@@ -6,18 +6,32 @@ household or person; bad rows go to the report with their row and column.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from canvass.celery import enqueue_on_commit
 from canvass.models import AuditEvent
 from turf.imports.errors import ImportFileError
-from turf.imports.layouts import mapping_by_name, mapping_guess, mapping_resolve, preset_get
-from turf.imports.normalising import Normaliser, address_parse
+from turf.imports.layouts import (
+    layout_rules,
+    mapping_by_name,
+    mapping_guess,
+    mapping_resolve,
+    preset_get,
+)
+from turf.imports.normalising import STAGE_COLUMNS, Normaliser, address_parse
 from turf.imports.reading import file_inspect, rows_read
 from turf.imports.writing import writer_for
 from turf.models import ImportJob
@@ -38,39 +52,57 @@ class Report:
     failed: int = 0
     warned: int = 0
     warnings_kept: int = 0
-    _last_warned_row: int = -1
+    left_out: Counter = field(default_factory=Counter)  # reason → rows not made into doors
+    member: str = ""  # the archive member being read, if the file is an archive
+    _last_warned_row: tuple = ()
+
+    def _entry(self, row, kind, column, reason, value):
+        entry = {"row": row, "kind": kind, "column": column, "reason": reason, "value": value}
+        if self.member:
+            entry["file"] = self.member
+        return entry
+
+    def leave_out(self, reason):
+        self.left_out[reason] += 1
 
     def add(self, row, column, reason, value=""):
         self.failed += 1
         if self.failed <= MAX_REPORTED_ERRORS:
-            self.errors.append(
-                {"row": row, "kind": REFUSED, "column": column, "reason": reason, "value": value}
-            )
+            self.errors.append(self._entry(row, REFUSED, column, reason, value))
 
     def warn(self, row, column, reason, value=""):
-        if row != self._last_warned_row:
+        if (self.member, row) != self._last_warned_row:
             self.warned += 1
-            self._last_warned_row = row
+            self._last_warned_row = (self.member, row)
         if self.warnings_kept < MAX_REPORTED_ERRORS:
             self.warnings_kept += 1
-            self.errors.append(
-                {"row": row, "kind": WARNING, "column": column, "reason": reason, "value": value}
-            )
+            self.errors.append(self._entry(row, WARNING, column, reason, value))
 
 
 PROGRESS_EVERY = 1.0  # seconds between progress writes to the job row
 
 
 def import_job_create(
-    *, campaign, created_by=None, upload=None, original_name="", preset="", column_mapping=None
+    *,
+    campaign,
+    created_by=None,
+    upload=None,
+    original_name="",
+    preset="",
+    column_mapping=None,
+    complete=False,
 ):
-    """Record an import (and store the uploaded file, if any) before it is mapped and run."""
+    """Record an import (and store the uploaded file, if any) before it is mapped and run.
+
+    `complete`: the file is the whole list for its area, so the campaign's voters it
+    no longer holds are marked inactive (never deleted)."""
     job = ImportJob(
         campaign=campaign,
         created_by=created_by,
         original_name=original_name or (upload.name if upload else ""),
         preset=preset,
         column_mapping=column_mapping or {},
+        complete=complete,
     )
     if upload is not None:
         job.file.save(Path(upload.name).name, upload, save=False)
@@ -109,7 +141,48 @@ def import_job_run(
     job.error_report with its row number, column and reason; so is each value
     left out of an imported row (a warning).
     """
-    path = Path(path or job.file.path)
+    if path is not None:
+        return _run(job, Path(path), has_header, progress, fast)
+    try:
+        with stored_file(job) as local:
+            job = _run(job, local, has_header, progress, fast)
+    except ImportFileError as exc:
+        return import_job_fail(job=job, message=str(exc))
+    if job.status == ImportJob.Status.DONE and job.file:
+        # The voter file is not kept once it is in: its rows are people now, and the
+        # report keeps what went wrong.
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+    return job
+
+
+@contextmanager
+def stored_file(job):
+    """A local path to the job's uploaded file, through Django's storage API: the file
+    itself on a shared volume, else a temporary copy streamed from the storage (S3)."""
+    if not job.file:
+        raise ImportFileError("The import has no file (it was removed after a finished import).")
+    storage, name = job.file.storage, job.file.name
+    try:
+        local = Path(storage.path(name))
+    except NotImplementedError:  # S3 and the like: no local path
+        local = None
+    if local is not None and local.is_file():
+        yield local
+        return
+    if not storage.exists(name):
+        raise ImportFileError(
+            f"The uploaded file is not where it was stored ({name}). Every process must "
+            "reach the same storage (MEDIA_ROOT on a shared volume, or S3); upload it again."
+        )
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as copy:
+        with storage.open(name, "rb") as remote:
+            shutil.copyfileobj(remote, copy, 1 << 20)
+        copy.flush()
+        yield Path(copy.name)
+
+
+def _run(job, path, has_header, progress, fast):
     campaign = job.campaign
     started = time.monotonic()
     try:
@@ -119,13 +192,16 @@ def import_job_run(
         if has_header is None and preset:
             has_header = preset.has_header
         mapping = job.column_mapping or (preset.mapping if preset else {})
-        shape = file_inspect(path=path, has_header=has_header)
+        shape = file_inspect(path=path, has_header=has_header, preset=preset)
         resolved = mapping_resolve(mapping or mapping_guess(shape), shape)
+        rules = layout_rules(preset, shape, resolved)
     except ImportFileError as exc:
         return import_job_fail(job=job, message=str(exc))
 
     job.status = ImportJob.Status.RUNNING
     job.phase = ImportJob.Phase.READING
+    job.heartbeat_at = timezone.now()
+    job.error = ""
     job.rows_total = shape.data_rows
     job.rows_done = 0
     job.encoding = shape.encoding
@@ -134,21 +210,25 @@ def import_job_run(
     job.column_mapping = mapping_by_name(resolved, shape)
     job.save()
 
-    column_names = {i: name for i, name in shape.column_choices()}
-    if shape.has_header:
-        column_names = dict(enumerate(shape.header))
-    normalise = Normaliser(mapping=resolved, region=campaign.phone_region)
+    column_names = shape.column_names()
+    normalise = Normaliser(
+        mapping=rules["mapping"],
+        region=campaign.phone_region,
+        column_names=column_names,
+        status=rules["status"],
+        left_out=rules["left_out"],
+    )
     report = Report()
     last_write = [time.monotonic()]
 
     def on_progress(row_number):
         now = time.monotonic()
         if row_number is not None:
-            job.rows_done = row_number - (1 if shape.has_header else 0)
+            job.rows_done = min(row_number, job.rows_total)
         if now - last_write[0] >= PROGRESS_EVERY:
             last_write[0] = now
             ImportJob.objects.filter(pk=job.pk).update(
-                rows_done=job.rows_done, rows_failed=report.failed
+                rows_done=job.rows_done, rows_failed=report.failed, heartbeat_at=timezone.now()
             )
         if progress:
             progress(job)
@@ -156,13 +236,16 @@ def import_job_run(
     def on_saving():
         job.phase = ImportJob.Phase.SAVING
         ImportJob.objects.filter(pk=job.pk).update(
-            phase=job.phase, rows_done=job.rows_total, rows_failed=report.failed
+            phase=job.phase,
+            rows_done=job.rows_total,
+            rows_failed=report.failed,
+            heartbeat_at=timezone.now(),
         )
         if progress:
             progress(job)
 
     rows = rows_read(path, shape, normalise, column_names, report)
-    writer = writer_for(campaign, fast)
+    writer = writer_for(campaign, fast, complete=job.complete)
     try:
         counts = writer.write(rows, on_progress, on_saving)
     except Exception as exc:
@@ -178,9 +261,12 @@ def import_job_run(
         job.rows_imported = counts.rows_imported
         job.rows_failed = report.failed
         job.rows_warned = report.warned
+        job.rows_left_out = sum(report.left_out.values())
+        job.left_out = dict(report.left_out)
         job.people_created = counts.people_created
         job.people_updated = counts.people_updated
         job.households_created = counts.households_created
+        job.people_inactivated = counts.people_inactivated
         job.error_report = report.errors
         job.finished_at = timezone.now()
         job.save()
@@ -194,9 +280,12 @@ def import_job_run(
                 "imported": counts.rows_imported,
                 "failed": report.failed,
                 "warned": report.warned,
+                "left_out": dict(report.left_out),
                 "people_created": counts.people_created,
                 "people_updated": counts.people_updated,
                 "households_created": counts.households_created,
+                "people_inactivated": counts.people_inactivated,
+                "complete": job.complete,
                 "preset": job.preset,
                 "seconds": round(time.monotonic() - started, 2),
             },
@@ -206,7 +295,16 @@ def import_job_run(
     return job
 
 
-def voters_import(*, campaign, path, preset="", column_mapping=None, actor=None, progress=None):
+def voters_import(
+    *,
+    campaign,
+    path,
+    preset="",
+    column_mapping=None,
+    actor=None,
+    progress=None,
+    complete=False,
+):
     """Import the file at `path` into `campaign` now (the command line's way)."""
     job = import_job_create(
         campaign=campaign,
@@ -214,6 +312,7 @@ def voters_import(*, campaign, path, preset="", column_mapping=None, actor=None,
         original_name=Path(path).name,
         preset=preset,
         column_mapping=column_mapping,
+        complete=complete,
     )
     return import_job_run(job=job, path=path, progress=progress)
 
@@ -235,3 +334,116 @@ def error_report_rows(job) -> Iterator[list]:
             error["reason"],
             error.get("value", ""),
         ]
+
+
+def voters_preview(*, campaign, path, preset="", column_mapping=None, rows=10):
+    """The first `rows` rows of the file as they would be imported, and the problems found
+    in them, without writing anything. Raises ImportFileError if the file cannot be read.
+
+    Returns (shape, [(row number, {field: value})], report).
+    """
+    preset_obj = preset_get(campaign=campaign, name=preset) if preset else None
+    shape = file_inspect(
+        path=path, has_header=preset_obj.has_header if preset_obj else None, preset=preset_obj
+    )
+    mapping = column_mapping or (preset_obj.mapping if preset_obj else {})
+    resolved = mapping_resolve(mapping or mapping_guess(shape), shape)
+    rules = layout_rules(preset_obj, shape, resolved)
+    column_names = shape.column_names()
+    normalise = Normaliser(
+        mapping=rules["mapping"],
+        region=campaign.phone_region,
+        column_names=column_names,
+        status=rules["status"],
+        left_out=rules["left_out"],
+    )
+    report = Report()
+    last_row = rows + (1 if shape.has_header else 0)
+    good = []
+    try:
+        for position, values in rows_read(Path(path), shape, normalise, column_names, report):
+            if position > last_row:
+                break
+            if len(values) != 2:  # not a voter left out
+                good.append((position, dict(zip(STAGE_COLUMNS, values, strict=True))))
+    finally:
+        address_parse.cache_clear()
+    report.errors = [e for e in report.errors if e["row"] <= last_row]
+    return shape, good, report
+
+
+STALE_RUNNING = timedelta(minutes=10)  # progress is written every second while a worker runs
+STALE_QUEUED = timedelta(minutes=10)
+
+
+def import_jobs_sweep(now=None):
+    """Fail the imports whose worker died, and send again those whose publish was lost.
+
+    A running job whose heartbeat stopped is failed with a message saying so; on
+    PostgreSQL nothing of it was committed (one transaction), elsewhere its
+    finished batches stay, and running it again (`import_job_retry`) completes it
+    without duplicates. Returns (ids failed, ids sent again).
+    """
+    now = now or timezone.now()
+    stale = ImportJob.objects.filter(status=ImportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=now - STALE_RUNNING)
+        | Q(heartbeat_at__isnull=True, created_at__lt=now - STALE_RUNNING)
+    )
+    failed = []
+    for job in stale.select_related("campaign", "created_by"):
+        last = job.heartbeat_at or job.created_at
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).filter(
+            Q(heartbeat_at=job.heartbeat_at) if job.heartbeat_at else Q(heartbeat_at__isnull=True)
+        )
+        if not claimed.update(status=ImportJob.Status.FAILED):
+            continue  # it moved on since it was read
+        import_job_fail(
+            job=job,
+            message=(
+                "The worker running this import stopped (last heard from at "
+                f"{timezone.localtime(last):%Y-%m-%d %H:%M}). Nothing half-done is visible; "
+                "run the import again to finish it."
+            ),
+        )
+        failed.append(job.pk)
+    sent = list(
+        ImportJob.objects.filter(
+            status=ImportJob.Status.PENDING,
+            phase=ImportJob.Phase.QUEUED,
+            created_at__lt=now - STALE_QUEUED,
+        ).values_list("pk", flat=True)
+    )
+    for pk in sent:
+        enqueue_on_commit("turf.tasks.import_job_run", pk)
+    return failed, sent
+
+
+def import_job_retry(*, job, actor=None):
+    """Queue a failed import again with its stored file and mapping. People are matched
+    by voter id and households by address, so whatever an earlier attempt wrote is
+    updated, never duplicated."""
+    if job.status != ImportJob.Status.FAILED:
+        raise ValidationError("Only a failed import can be run again.")
+    if not job.file:
+        raise ValidationError("This import's file is no longer stored: upload it again.")
+    if not job.column_mapping and not job.preset:
+        raise ValidationError("This import was never mapped: upload the file again.")
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED).update(
+        status=ImportJob.Status.PENDING,
+        phase=ImportJob.Phase.QUEUED,
+        error="",
+        finished_at=None,
+        heartbeat_at=None,
+        rows_done=0,
+    )
+    if updated:
+        AuditEvent.objects.create(
+            campaign=job.campaign,
+            actor=actor,
+            action="voters.import_retry",
+            target=f"import {job.pk}: {job.original_name}"[:200],
+            detail={},
+        )
+        enqueue_on_commit("turf.tasks.import_job_run", job.pk)
+    job.refresh_from_db()
+    return job

@@ -7,11 +7,11 @@ by position; `mapping_resolve` turns it into column indexes for one file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
 from turf.imports.errors import ImportFileError
+from turf.imports.presets import PRESETS, Preset
 from turf.models import ImportPreset
 
 # --- What a voter file can hold -------------------------------------------------
@@ -33,6 +33,7 @@ FIELDS = {
     "precinct": "Precinct",
     "lat": "Latitude",
     "lng": "Longitude",
+    "voter_status": "Voter status",
 }
 
 # Header spellings seen in real exports, compared by norm_header() (lowercase letters, digits).
@@ -58,6 +59,7 @@ ALIASES = {
     "precinct": "precinct precinctabbrv precinctname precinctcode pct precinctid",
     "lat": "lat latitude",
     "lng": "lng lon long longitude",
+    "voter_status": "voterstatus statuscd status registrationstatus",
 }
 
 
@@ -68,78 +70,6 @@ def norm_header(header):
 ALIAS_TO_FIELD = {alias: name for name, aliases in ALIASES.items() for alias in aliases.split()}
 
 
-@dataclass(frozen=True)
-class Preset:
-    """A known file layout: which column holds which field, by header name or position."""
-
-    name: str
-    label: str
-    has_header: bool
-    mapping: dict
-
-
-# Built-in layouts. Saved per-campaign presets (ImportPreset) sit beside these.
-PRESETS = {
-    preset.name: preset
-    for preset in [
-        Preset(
-            name="nc-voter-file",
-            label="State voter file (NC-style: ncid, res_street_address, full_phone_number…)",
-            has_header=True,
-            mapping={
-                "external_id": "ncid",
-                "first_name": "first_name",
-                "last_name": "last_name",
-                "address": "res_street_address",
-                "city": "res_city_desc",
-                "state": "state_cd",
-                "zip_code": "zip_code",
-                "phone": "full_phone_number",
-                "precinct": "precinct_abbrv",
-            },
-        ),
-        Preset(
-            name="state-extract",
-            label=(
-                "Headerless state extract, by position: id, last, first, middle, house number, "
-                "street, unit, city, state, ZIP, phone, precinct"
-            ),
-            has_header=False,
-            mapping={
-                "external_id": 0,
-                "last_name": 1,
-                "first_name": 2,
-                "house_number": 4,
-                "street": 5,
-                "unit": 6,
-                "city": 7,
-                "state": 8,
-                "zip_code": 9,
-                "phone": 10,
-                "precinct": 11,
-            },
-        ),
-        Preset(
-            name="van-export",
-            label="VAN-style export (VANID, LastName, FirstName, Address, City, Zip5, Phone)",
-            has_header=True,
-            mapping={
-                "external_id": "VANID",
-                "last_name": "LastName",
-                "first_name": "FirstName",
-                "address": "Address",
-                "city": "City",
-                "state": "State",
-                "zip_code": "Zip5",
-                "phone": "Phone",
-                "email": "Email",
-                "precinct": "PrecinctName",
-            },
-        ),
-    ]
-}
-
-
 # --- Column mapping -------------------------------------------------------------
 
 
@@ -148,7 +78,7 @@ def mapping_guess(shape):
     guess = {}
     if not shape.has_header:
         return guess
-    for index, name in enumerate(shape.header):
+    for index, name in enumerate(shape.names):
         field_name = ALIAS_TO_FIELD.get(norm_header(name))
         if field_name and field_name not in guess:
             guess[field_name] = index
@@ -158,22 +88,34 @@ def mapping_guess(shape):
 
 
 def mapping_resolve(mapping, shape):
-    """{field: column index} from a mapping that names columns by header or position.
+    """{field: column index, or a tuple of them} from a mapping that names columns by
+    name or position; a list of columns (or "8+9") is a composite field.
 
     Raises ImportFileError when the mapping cannot be used with this file.
     """
     resolved = {}
-    by_name = {norm_header(name): index for index, name in enumerate(shape.header)}
-    for field_name, column in (mapping or {}).items():
-        if field_name not in FIELDS or column in (None, ""):
-            continue
-        if isinstance(column, int) or (isinstance(column, str) and column.isdigit()):
+    by_name = {norm_header(name): index for index, name in enumerate(shape.names)}
+
+    def index_of(column):
+        if isinstance(column, int) or (isinstance(column, str) and column.strip().isdigit()):
             index = int(column)
-        elif shape.has_header and norm_header(column) in by_name:
+        elif isinstance(column, str) and norm_header(column) in by_name:
             index = by_name[norm_header(column)]
         else:
+            return None
+        return index if 0 <= index < shape.columns else None
+
+    for field_name, column in (mapping or {}).items():
+        if field_name not in FIELDS or column in (None, "", []):
             continue
-        if 0 <= index < shape.columns:
+        if isinstance(column, str) and "+" in column:
+            column = column.split("+")
+        if isinstance(column, list | tuple):
+            indexes = tuple(index_of(part) for part in column)
+            if None in indexes:
+                continue
+            resolved[field_name] = indexes[0] if len(indexes) == 1 else indexes
+        elif (index := index_of(column)) is not None:
             resolved[field_name] = index
     has_address = "address" in resolved or {"house_number", "street"} <= resolved.keys()
     if not resolved:
@@ -194,10 +136,13 @@ def mapping_resolve(mapping, shape):
 
 
 def mapping_by_name(resolved, shape):
-    """A resolved mapping stored by header name when there is one (reusable as a preset)."""
+    """A resolved mapping stored by column name when there is one (reusable as a preset)."""
     if not shape.has_header:
-        return dict(resolved)
-    return {name: shape.header[index] for name, index in resolved.items()}
+        return {name: list(i) if isinstance(i, tuple) else i for name, i in resolved.items()}
+    return {
+        name: [shape.header[i] for i in index] if isinstance(index, tuple) else shape.header[index]
+        for name, index in resolved.items()
+    }
 
 
 def presets_for(campaign):
@@ -213,8 +158,13 @@ def presets_for(campaign):
     return found
 
 
+# Names built-in presets had before, so jobs and scripts that use them keep working.
+RENAMED = {"nc-voter-file": "north-carolina"}
+
+
 def preset_get(*, campaign, name):
     presets = presets_for(campaign)
+    name = RENAMED.get(name, name)
     if name not in presets:
         raise ImportFileError(
             f"There is no preset called “{name}”. Known presets: {', '.join(sorted(presets))}."
@@ -239,3 +189,21 @@ def import_preset_save(*, campaign, name, has_header, column_mapping, created_by
         },
     )
     return preset
+
+
+def layout_rules(preset, shape, resolved):
+    """What the layout says beyond its columns, resolved for this file: the mapping with
+    the voter-status column added, the status codes, and the rows left out."""
+    mapping = dict(resolved)
+    status, left_out = {}, []
+    if preset is None:
+        return {"mapping": mapping, "status": status, "left_out": left_out}
+    by_name = {norm_header(name): index for index, name in enumerate(shape.names)}
+    if preset.status:
+        column, status = preset.status
+        if "voter_status" not in mapping and norm_header(column) in by_name:
+            mapping["voter_status"] = by_name[norm_header(column)]
+    for column, value, reason in preset.left_out:
+        if norm_header(column) in by_name:
+            left_out.append((by_name[norm_header(column)], value.upper(), reason))
+    return {"mapping": mapping, "status": status, "left_out": left_out}

@@ -7,6 +7,7 @@ the plainest shapes), and the household key that groups people at one door.
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,24 @@ from scourgify.address_constants import (
 )
 
 from canvass.phones import phone_normalize
-from turf.imports.errors import RowError
+from turf.imports.errors import LeftOut, RowError
+from turf.imports.presets import ACTIVE, DENIED, INACTIVE, NOT_DOORS, REMOVED
+
+MAX_EXTRA_VALUE = 500
+# Voter-status codes any layout may use; a preset adds its own.
+STATUS_CODES = {
+    "A": ACTIVE,
+    "ACT": ACTIVE,
+    "ACTIVE": ACTIVE,
+    "I": INACTIVE,
+    "INA": INACTIVE,
+    "INACTIVE": INACTIVE,
+    "R": REMOVED,
+    "REMOVED": REMOVED,
+    "CANCELLED": REMOVED,
+    "D": DENIED,
+    "DENIED": DENIED,
+}
 
 
 @dataclass(frozen=True)
@@ -357,12 +375,29 @@ _LIMITS = {
 class Normaliser:
     """Turns the cells of one row into the values written for a person and household."""
 
-    def __init__(self, *, mapping, region):
-        self.mapping = dict(mapping)  # field → column index
+    def __init__(self, *, mapping, region, column_names=None, status=None, left_out=()):
+        """`mapping`: field → column index, or a tuple of them (a composite field).
+        `column_names`: {index: name}; the unmapped columns are kept as extra fields.
+        `status`: {code: status} for the "voter_status" column. `left_out`:
+        ((index, value, reason), …) rows not made into doors."""
+        self.mapping = dict(mapping)
         self.get = self.mapping
         self.region = region
-        self.fields = list(self.mapping)
-        self.pick = operator.itemgetter(*self.mapping.values())
+        simple = {f: i for f, i in self.mapping.items() if not isinstance(i, tuple)}
+        self.composite = [(f, i) for f, i in self.mapping.items() if isinstance(i, tuple)]
+        self.fields = list(simple)
+        if simple:
+            pick = operator.itemgetter(*simple.values())
+            self.pick = pick if len(simple) > 1 else (lambda cells: (pick(cells),))
+        else:
+            self.pick = lambda cells: ()
+        used = set(simple.values()) | {i for _, indexes in self.composite for i in indexes}
+        self.extra_columns = [
+            (index, name) for index, name in (column_names or {}).items() if index not in used
+        ]
+        self.status = {**STATUS_CODES, **(status or {})}
+        self.has_status = "voter_status" in self.mapping
+        self.left_out = tuple(left_out)
         self.has_phone = "phone" in self.mapping
         self.has_whole_line = "address" in self.mapping
         self.has_coordinates = "lat" in self.mapping or "lng" in self.mapping
@@ -387,10 +422,20 @@ class Normaliser:
         Problems with values the door does not need are appended to `warnings`
         (the caller reports and clears them); the value is left out.
         """
-        picked = self.pick(cells)
-        if len(self.fields) == 1:
-            picked = (picked,)
-        got = dict(zip(self.fields, picked, strict=True)).get
+        values = dict(zip(self.fields, self.pick(cells), strict=True))
+        for name, indexes in self.composite:
+            values[name] = " ".join(part for i in indexes if (part := cells[i].strip()))
+        got = values.get
+        for index, value, reason in self.left_out:
+            if cells[index].strip().upper() == value:
+                raise LeftOut(reason)  # not a status: someone already on a list stays
+        voter_status = ""
+        if self.has_status:
+            code = got("voter_status", "").strip()
+            voter_status = self.status.get(code.upper(), code.lower())[:20]
+            if voter_status in NOT_DOORS:
+                external_id = got("external_id", "").strip()[:100]
+                raise LeftOut(f"voter status {voter_status}", external_id, voter_status)
         external_id = got("external_id", "").strip()
         first_name = got("first_name", "").strip()
         last_name = got("last_name", "").strip()
@@ -487,7 +532,23 @@ class Normaliser:
             unit_id,
             lat,
             lng,
+            voter_status,
+            self._extra(cells) if self.extra_columns else "{}",
         )
+
+    def _extra(self, cells):
+        """The unmapped columns' non-blank values, as JSON, for the person's extra fields."""
+        extra = {}
+        for index, name in self.extra_columns:
+            value = cells[index].strip()
+            if value:
+                if len(value) > MAX_EXTRA_VALUE:
+                    self.warnings.append(
+                        RowError(name, f"longer than {MAX_EXTRA_VALUE} characters", value[:40])
+                    )
+                    continue
+                extra[name] = value
+        return json.dumps(extra, ensure_ascii=False) if extra else "{}"
 
 
 def _too_long(**values):
@@ -518,6 +579,8 @@ STAGE_COLUMNS = (
     "unit_id",
     "lat",
     "lng",
+    "voter_status",
+    "extra",
 )
 
 

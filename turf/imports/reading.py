@@ -1,22 +1,32 @@
 """Reading: what a file is (encoding, delimiter, header, width) and its rows as cells.
 
-The file is streamed, never held in memory: a byte scan (encoding, row count,
-binary junk), then the rows themselves.
+The file is streamed, never held in memory or unpacked to disk: a byte scan
+(encoding, row count, binary junk), then the rows themselves. A gzipped file
+is read through gzip; a ZIP archive member by member (a state's one file per
+county), all in the same layout. A fixed-width layout (Michigan) is cut into
+cells at the layout's character positions.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
+import gzip
+import io
+import zipfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from turf.imports.errors import ImportFileError, RowError
+from turf.imports.errors import ImportFileError, LeftOut, RowError
 from turf.imports.layouts import ALIAS_TO_FIELD, FIELDS, norm_header
 
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", ";": "semicolon"}
 SAMPLE_LINES = 200
+# No voter-file row comes near this (North Carolina's are about 600 bytes): a longer
+# line is one bad row, read past in chunks, never held whole.
+MAX_LINE_BYTES = 1 << 20
+csv.field_size_limit(MAX_LINE_BYTES)
+CHUNK = 1 << 20
 
 
 @dataclass
@@ -24,29 +34,76 @@ class FileShape:
     """What the byte scan and the first lines tell about a file."""
 
     encoding: str
-    delimiter: str
+    delimiter: str  # "" for a fixed-width layout
     has_header: bool
     quoted: bool
     columns: int
     header: list[str]
     sample: list[list[str]]
     lines: int
+    # The columns' names: the header, else the layout's own names, else none.
+    names: list[str] = field(default_factory=list)
+    widths: tuple = ()  # fixed width: (start, end) of each column
+    members: list[str] = field(default_factory=list)  # an archive's files, in order
 
     @property
     def data_rows(self):
-        return max(self.lines - (1 if self.has_header else 0), 0)
+        headers = len(self.members or [""]) if self.has_header else 0
+        return max(self.lines - headers, 0)
 
     def column_choices(self):
         """(index, label) for each column, for the mapping form."""
         choices = []
         for index in range(self.columns):
-            name = self.header[index] if self.has_header and index < len(self.header) else ""
+            name = self.names[index] if index < len(self.names) else ""
             choices.append((index, f"{index + 1}: {name}" if name else f"Column {index + 1}"))
         return choices
 
+    def column_names(self):
+        """{index: name} for the report and the extra fields ("column 7" when unnamed)."""
+        return {
+            i: (self.names[i] if i < len(self.names) and self.names[i] else f"column {i + 1}")
+            for i in range(self.columns)
+        }
 
-def _scan_bytes(path):
-    """(line count, encoding) from one pass over the raw bytes.
+
+# --- The file's members: a plain file, a gzip stream, or a ZIP archive's members -----
+
+
+def file_members(path):
+    """[(name, open)] for the text inside `path`; `open()` gives a binary stream."""
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        return [(Path(path).name.removesuffix(".gz"), lambda: gzip.open(path, "rb"))]
+    if magic != b"PK\x03\x04":
+        return [(Path(path).name, lambda: open(path, "rb"))]
+    try:
+        archive = zipfile.ZipFile(path)
+        infos = [
+            info
+            for info in archive.infolist()
+            if not info.is_dir() and not info.filename.startswith(("__MACOSX/", "."))
+        ]
+    except zipfile.BadZipFile:
+        raise ImportFileError("The ZIP archive is damaged. Download it again.") from None
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" in names or any(n.startswith(("xl/", "word/")) for n in names):
+        raise ImportFileError(
+            "This is a spreadsheet workbook, not a text file. "
+            "Save it as CSV (comma-separated) and upload that."
+        )
+    if not infos:
+        raise ImportFileError("The ZIP archive holds no files.")
+
+    def opener(info):
+        return lambda: io.BufferedReader(zipfile.ZipFile(path).open(info), CHUNK)
+
+    return [(info.filename, opener(info)) for info in sorted(infos, key=lambda i: i.filename)]
+
+
+def _scan_bytes(members):
+    """(line count, encoding, lines not UTF-8) from one pass over the raw bytes of every member.
 
     Valid UTF-8 everywhere → "utf-8". Lines that are not UTF-8 in a file whose
     other non-ASCII lines are → still UTF-8, and those lines become bad rows
@@ -55,8 +112,6 @@ def _scan_bytes(path):
     lines = 0
     valid_non_ascii = 0
     invalid = 0
-    carry = b""
-    ends_with_newline = True
 
     def classify(body):
         nonlocal valid_non_ascii, invalid
@@ -75,71 +130,84 @@ def _scan_bytes(path):
             except UnicodeDecodeError:
                 invalid += 1
 
-    with open(path, "rb") as handle:
-        for chunk in iter(functools.partial(handle.read, 1 << 20), b""):
-            buffer = carry + chunk
-            cut = buffer.rfind(b"\n")
-            if cut == -1:
-                carry = buffer
-                continue
-            body, carry = buffer[: cut + 1], buffer[cut + 1 :]
-            lines += body.count(b"\n")
-            if not body.isascii():
-                classify(body)
+    for _name, open_member in members:
+        carry = b""
+        with open_member() as handle:
+            while chunk := handle.read(CHUNK):
+                buffer = carry + chunk
+                cut = buffer.rfind(b"\n")
+                if cut == -1:
+                    carry = buffer[-MAX_LINE_BYTES:]  # an over-long line: never held whole
+                    continue
+                body, carry = buffer[: cut + 1], buffer[cut + 1 :]
+                lines += body.count(b"\n")
+                if not body.isascii():
+                    classify(body)
         if carry:
-            ends_with_newline = False
             lines += 1
             if not carry.isascii():
                 classify(carry)
-    del ends_with_newline
     if invalid and invalid > valid_non_ascii:
-        return lines, "latin-1"
-    return lines, "utf-8"
+        return lines, "latin-1", invalid
+    return lines, "utf-8", invalid
 
 
-def _check_not_binary(path):
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
+def _check_not_binary(head):
     if not head.strip():
         raise ImportFileError("The file is empty. Export the voter file again and upload it.")
-    if head.startswith(b"PK\x03\x04"):
-        raise ImportFileError(
-            "This is a spreadsheet workbook or a zip archive, not a text file. "
-            "Save it as CSV (comma-separated) and upload that."
-        )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError(
             "The file is UTF-16 text. Save it as UTF-8 CSV (or Latin-1) and upload that."
         )
+    # A stray NUL or control byte is one bad row; many of them are not a text file.
     controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
-    if b"\x00" in head or controls > len(head) // 100:
+    if controls > len(head) // 100:
         raise ImportFileError(
             "This does not look like a text file (it holds binary data). "
             "Upload the voter file as CSV, tab- or pipe-delimited text."
         )
 
 
-def decoded_lines(path, encoding, bad_lines):
-    """The file's lines as text; lines that fail to decode are noted in `bad_lines`."""
-    with open(path, "rb") as handle:
-        first = True
-        for number, raw in enumerate(handle, 1):
+TOO_LONG = f"line longer than {MAX_LINE_BYTES // (1 << 20)} MiB: not a voter-file row"
+NUL = "holds a NUL byte (binary data), not text"
+
+
+def decoded_lines(open_member, encoding, bad_lines):
+    """The member's lines as text. Lines that cannot be rows are noted in `bad_lines`
+    ({line number: reason}) and read as blank; undecodable ones keep their text (with
+    replacement characters) so the report can name the column."""
+    with open_member() as handle:
+        number = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (more := handle.readline(CHUNK)) and not more.endswith(b"\n"):
+                    pass
+                bad_lines[number] = TOO_LONG
+                yield "\n"
+                continue
+            if b"\x00" in raw:
+                bad_lines[number] = NUL
+                yield "\n"
+                continue
             try:
                 text = raw.decode(encoding)
             except UnicodeDecodeError:
-                bad_lines.add(number)
+                bad_lines[number] = f"text that is not valid {encoding.upper()}"
                 text = raw.decode(encoding, "replace")
-            if first:
+            if number == 1:
                 text = text.removeprefix("\ufeff")
-                first = False
             yield text
 
 
 def _sniff_delimiter(lines, quoted):
     best = None
     for delimiter in DELIMITERS:
-        reader = csv.reader(lines, **dialect(delimiter, quoted))
-        counts = Counter(len(row) for row in reader if row)
+        try:
+            rows = list(csv.reader(lines, **dialect(delimiter, quoted)))
+        except csv.Error:
+            continue
+        counts = Counter(len(row) for row in rows if row)
         if not counts:
             continue
         width, hits = counts.most_common(1)[0]
@@ -177,28 +245,70 @@ def _looks_like_header(first, rest):
     return known >= 1
 
 
-def file_inspect(*, path, has_header=None):
-    """The shape of the file at `path`, or ImportFileError saying why it cannot be read."""
+def _fixed_cells(line, widths):
+    line = line.rstrip("\r\n")
+    return [line[start:end].strip() for start, end in widths]
+
+
+def file_inspect(*, path, has_header=None, preset=None):
+    """The shape of the file at `path`, or ImportFileError saying why it cannot be read.
+
+    A preset that fixes the delimiter, the encoding, the column widths or the
+    column names (a layout with no header) is followed instead of guessing.
+    """
     path = Path(path)
     if not path.is_file():
         raise ImportFileError(f"There is no file at {path}.")
     if path.stat().st_size == 0:
         raise ImportFileError("The file is empty. Export the voter file again and upload it.")
-    _check_not_binary(path)
-    lines, encoding = _scan_bytes(path)
+    members = file_members(path)
+    try:
+        with members[0][1]() as handle:
+            _check_not_binary(handle.read(65536))
+        lines, encoding, invalid = _scan_bytes(members)
+    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+        raise ImportFileError(f"The compressed file cannot be read ({exc}).") from None
+    if preset and preset.encoding == "latin-1" and encoding == "utf-8" and invalid:
+        encoding = "latin-1"  # a Latin-1 layout: a line that is not UTF-8 is Latin-1
     sample_lines = []
-    for line in decoded_lines(path, encoding, set()):
+    for line in decoded_lines(members[0][1], encoding, {}):
         if line.strip():
             sample_lines.append(line)
         if len(sample_lines) >= SAMPLE_LINES:
             break
     if not sample_lines:
         raise ImportFileError("The file has no rows. Export the voter file again and upload it.")
+    widths = tuple(preset.widths) if preset and preset.widths else ()
+    layout_names = list(preset.columns) if preset else []
+    if widths:
+        rows = [_fixed_cells(line, widths) for line in sample_lines]
+        has_header = False if has_header is None else has_header
+        return FileShape(
+            encoding=encoding,
+            delimiter="",
+            has_header=has_header,
+            quoted=False,
+            columns=len(widths),
+            header=[],
+            sample=rows[:5],
+            lines=lines,
+            names=layout_names,
+            widths=widths,
+            members=[name for name, _ in members] if len(members) > 1 else [],
+        )
     quoted = any('"' in line for line in sample_lines)
-    delimiter = _sniff_delimiter(sample_lines, quoted)
-    rows = [row for row in csv.reader(sample_lines, **dialect(delimiter, quoted)) if row]
-    widths = Counter(len(row) for row in rows)
-    columns = widths.most_common(1)[0][0]
+    if preset and preset.delimiter:
+        delimiter = preset.delimiter
+    else:
+        delimiter = _sniff_delimiter(sample_lines, quoted)
+    try:
+        rows = [row for row in csv.reader(sample_lines, **dialect(delimiter, quoted)) if row]
+    except csv.Error as exc:
+        raise ImportFileError(
+            f"The first rows cannot be read as {DELIMITERS[delimiter]}-delimited text: {exc}."
+        ) from None
+    column_counts = Counter(len(row) for row in rows)
+    columns = column_counts.most_common(1)[0][0]
     if has_header is None:
         has_header = _looks_like_header(rows[0], rows[1:])
     header = [cell.strip() for cell in rows[0]] if has_header else []
@@ -213,27 +323,49 @@ def file_inspect(*, path, has_header=None):
         header=header,
         sample=rows[1:6] if has_header else rows[:5],
         lines=lines,
+        names=header if has_header else layout_names[:columns],
+        members=[name for name, _ in members] if len(members) > 1 else [],
     )
 
 
 def rows_read(path, shape, normalise, column_names, report):
     """Yield (row number, staged values) for good rows; bad rows go to `report`.
 
-    Row numbers count the header as row 1, as a spreadsheet shows them.
+    Row numbers count the header as row 1, as a spreadsheet shows them; in an
+    archive they count within each member, and the report names the member.
     """
-    bad_lines = set()
-    lines = decoded_lines(path, shape.encoding, bad_lines)
-    reader = csv.reader(lines, **dialect(shape.delimiter, shape.quoted))
+    members = file_members(path)
+    lines_before = 0
+    for name, open_member in members:
+        report.member = name if len(members) > 1 else ""
+        last = 0
+        for row_number, values in _member_rows(open_member, shape, normalise, column_names, report):
+            last = row_number
+            yield lines_before + row_number, values  # the position, for progress
+        lines_before += last
+    report.member = ""
+
+
+def _member_rows(open_member, shape, normalise, column_names, report):
+    bad_lines = {}
+    lines = decoded_lines(open_member, shape.encoding, bad_lines)
+    if shape.widths:
+        widths = shape.widths
+        reader = (_fixed_cells(line, widths) if line.strip() else [] for line in lines)
+        line_numbers = None
+    else:
+        reader = csv.reader(lines, **dialect(shape.delimiter, shape.quoted))
+        line_numbers = reader
     width = shape.columns
     row_number = 0
     last_line = 0
     if shape.has_header:
         try:
             next(reader)
-        except StopIteration:
+        except (StopIteration, csv.Error):
             return
         row_number = 1
-        last_line = reader.line_num
+        last_line = line_numbers.line_num if line_numbers else 1
     while True:
         try:
             cells = next(reader)
@@ -242,17 +374,23 @@ def rows_read(path, shape, normalise, column_names, report):
         except csv.Error as exc:
             row_number += 1
             report.add(row_number, "", f"unreadable row: {exc}")
-            last_line = reader.line_num
+            last_line = line_numbers.line_num
             continue
         row_number += 1
-        if bad_lines and any(n in bad_lines for n in range(last_line + 1, reader.line_num + 1)):
-            last_line = reader.line_num
-            column = next(
-                (column_names[i] for i, c in enumerate(cells) if "\ufffd" in c and i < width), ""
+        line_num = line_numbers.line_num if line_numbers else row_number
+        if bad_lines:
+            reason = next(
+                (bad_lines[n] for n in range(last_line + 1, line_num + 1) if n in bad_lines), None
             )
-            report.add(row_number, column, f"text that is not valid {shape.encoding.upper()}")
-            continue
-        last_line = reader.line_num
+            if reason is not None:
+                last_line = line_num
+                column = next(
+                    (column_names[i] for i, c in enumerate(cells) if "\ufffd" in c and i < width),
+                    "",
+                )
+                report.add(row_number, column, reason)
+                continue
+        last_line = line_num
         if len(cells) != width:
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue  # blank line
@@ -263,6 +401,13 @@ def rows_read(path, shape, normalise, column_names, report):
                 continue
         try:
             values = normalise(cells)
+        except LeftOut as left_out:
+            normalise.warnings.clear()
+            report.leave_out(left_out.reason)
+            if left_out.external_id:
+                # Not a door; but if the campaign has this voter, the writer marks them inactive.
+                yield row_number, (left_out.external_id, left_out.voter_status)
+            continue
         except RowError as error:
             normalise.warnings.clear()
             column = _column_label(error.column, normalise.get, column_names)
@@ -278,6 +423,8 @@ def rows_read(path, shape, normalise, column_names, report):
 
 def _column_label(field_name, mapping, column_names):
     """The file's name for the column(s) holding `field_name`, for the report."""
+    if field_name in column_names.values():
+        return field_name  # already a column (an extra field)
     index = mapping.get(field_name)
     if index is None and field_name == "address":
         index = mapping.get("house_number", mapping.get("street"))

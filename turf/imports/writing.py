@@ -9,6 +9,7 @@ by their normalised address key.
 
 from __future__ import annotations
 
+import json
 import operator
 import queue
 import threading
@@ -18,7 +19,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from turf.imports.normalising import STAGE_COLUMNS, household_parts
-from turf.models import Household, Person
+from turf.imports.presets import INACTIVE
+from turf.models import Household, Person, Turf, TurfStop
 
 BATCH = 2000
 COPY_CHUNK = 50_000
@@ -38,16 +40,23 @@ CREATE TEMPORARY TABLE import_households (
 );
 CREATE TEMPORARY TABLE import_people (
     external_id text, first_name text, last_name text, phone text, email text,
-    language text, address_key text, household_id bigint, person_id bigint
-)
+    language text, address_key text, voter_status text, extra text,
+    household_id bigint, person_id bigint
+);
+CREATE TEMPORARY TABLE import_gone (external_id text, voter_status text);
+CREATE TEMPORARY TABLE import_seen (external_id text PRIMARY KEY);
+CREATE TEMPORARY TABLE import_area (precinct text PRIMARY KEY)
 """
+_STAGE_TABLES = "import_households, import_people, import_gone, import_seen, import_area"
 HOUSEHOLD_STAGE = (6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
 HOUSEHOLD_STAGE_COLUMNS = (
     "house_number, street, unit, city, state, zip_code, precinct, address_key, part_predir, "
     "part_name, part_type, part_postdir, unit_id, lat, lng"
 )
-PEOPLE_STAGE = (0, 1, 2, 3, 4, 5, 13)
-PEOPLE_STAGE_COLUMNS = "external_id, first_name, last_name, phone, email, language, address_key"
+PEOPLE_STAGE = (0, 1, 2, 3, 4, 5, 13, 21, 22)
+PEOPLE_STAGE_COLUMNS = (
+    "external_id, first_name, last_name, phone, email, language, address_key, voter_status, extra"
+)
 
 _FIND_HOUSEHOLDS = """
 UPDATE import_households s SET household_id = (
@@ -123,26 +132,80 @@ UPDATE turf_person p SET
     last_name = s.last_name,
     phone = COALESCE(NULLIF(s.phone, ''), p.phone),
     email = COALESCE(NULLIF(s.email, ''), p.email),
-    language = COALESCE(NULLIF(s.language, ''), p.language)
+    language = COALESCE(NULLIF(s.language, ''), p.language),
+    voter_status = COALESCE(NULLIF(s.voter_status, ''), p.voter_status),
+    extra = p.extra || s.extra::jsonb,
+    inactive_since = CASE WHEN s.voter_status = 'inactive'
+                          THEN COALESCE(p.inactive_since, %(now)s) END
 FROM import_people s
 WHERE s.person_id IS NOT NULL AND p.id = s.person_id
-  AND (p.household_id, p.first_name, p.last_name, p.phone, p.email, p.language)
+  AND (p.household_id, p.first_name, p.last_name, p.phone, p.email, p.language,
+       p.voter_status, p.extra, p.inactive_since IS NULL)
       IS DISTINCT FROM
       (s.household_id, s.first_name, s.last_name,
        COALESCE(NULLIF(s.phone, ''), p.phone),
        COALESCE(NULLIF(s.email, ''), p.email),
-       COALESCE(NULLIF(s.language, ''), p.language))
+       COALESCE(NULLIF(s.language, ''), p.language),
+       COALESCE(NULLIF(s.voter_status, ''), p.voter_status),
+       p.extra || s.extra::jsonb, s.voter_status <> 'inactive')
 """
 
 _INSERT_PEOPLE = """
 INSERT INTO turf_person (
     campaign_id, household_id, first_name, last_name, phone, email, language,
-    external_id, contact_consent, do_not_contact, created_at
+    external_id, contact_consent, do_not_contact, created_at, voter_status, extra,
+    inactive_since
 )
 SELECT %(campaign)s, s.household_id, s.first_name, s.last_name, s.phone, s.email,
-       s.language, s.external_id, false, false, %(now)s
+       s.language, s.external_id, false, false, %(now)s, s.voter_status, s.extra::jsonb,
+       CASE WHEN s.voter_status = 'inactive' THEN %(now)s END
 FROM import_people s
 WHERE s.person_id IS NULL
+"""
+
+
+# A voter the file marks removed (or denied) is never deleted: marked inactive.
+_INACTIVATE_GONE = """
+UPDATE turf_person p SET
+    inactive_since = COALESCE(p.inactive_since, %(now)s),
+    voter_status = g.voter_status
+FROM import_gone g
+WHERE p.campaign_id = %(campaign)s AND p.external_id = g.external_id
+  AND NOT (p.external_id = '')
+  AND (p.inactive_since IS NULL OR p.voter_status IS DISTINCT FROM g.voter_status)
+"""
+
+# A complete file for its area: the voter ids it holds, and the precincts it covers.
+_NOTE_SEEN = """
+INSERT INTO import_seen (external_id)
+SELECT external_id FROM import_people WHERE external_id <> ''
+UNION SELECT external_id FROM import_gone
+ON CONFLICT DO NOTHING;
+INSERT INTO import_area (precinct)
+SELECT DISTINCT precinct FROM import_households WHERE precinct <> ''
+ON CONFLICT DO NOTHING
+"""
+
+# The area is the precincts the file covers (the whole campaign if it has none).
+_INACTIVATE_MISSING = """
+UPDATE turf_person p SET inactive_since = %(now)s
+WHERE p.campaign_id = %(campaign)s AND p.external_id <> '' AND p.inactive_since IS NULL
+  AND NOT EXISTS (SELECT 1 FROM import_seen s WHERE s.external_id = p.external_id)
+  AND (NOT EXISTS (SELECT 1 FROM import_area)
+       OR EXISTS (SELECT 1 FROM turf_household h JOIN import_area a ON a.precinct = h.precinct
+                  WHERE h.id = p.household_id))
+"""
+
+# A door whose people are all inactive leaves the walk lists no one has been given yet.
+_LEAVE_WALK_LISTS = """
+DELETE FROM turf_turfstop ts
+USING turf_turf t
+WHERE ts.turf_id = t.id AND t.campaign_id = %(campaign)s AND t.status = 'open'
+  AND NOT EXISTS (SELECT 1 FROM turf_assignment a WHERE a.turf_id = t.id)
+  AND EXISTS (SELECT 1 FROM turf_person p
+              WHERE p.household_id = ts.household_id AND p.inactive_since IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM turf_person p
+                  WHERE p.household_id = ts.household_id AND p.inactive_since IS NULL)
 """
 
 
@@ -152,6 +215,7 @@ class Counts:
     households_created: int = 0
     people_created: int = 0
     people_updated: int = 0
+    people_inactivated: int = 0
 
 
 class PostgresWriter:
@@ -163,8 +227,9 @@ class PostgresWriter:
     the single commit at the end. Inside a transaction (tests) it all runs inline.
     """
 
-    def __init__(self, campaign):
+    def __init__(self, campaign, complete=False):
         self.campaign = campaign
+        self.complete = complete
         self.reanalyzed = False
 
     def write(self, rows, progress, saving):
@@ -176,7 +241,8 @@ class PostgresWriter:
                     self._merge_batch(cursor, batch, counts)
                     progress(last_row)
                 saving()
-                cursor.execute("DROP TABLE import_households, import_people")
+                self._finish(cursor, counts)
+                cursor.execute(f"DROP TABLE {_STAGE_TABLES}")
             return counts
         return self._write_pipelined(rows, progress, saving, counts)
 
@@ -190,6 +256,7 @@ class PostgresWriter:
                     self._begin(cursor)
                     while (batch := batches.get()) is not None:
                         self._merge_batch(cursor, batch, counts)
+                    self._finish(cursor, counts)
             except BaseException as exc:  # handed to the reading thread, which raises it
                 failure.append(exc)
                 while batches.get() is not None:
@@ -223,7 +290,7 @@ class PostgresWriter:
         cursor.execute("SET LOCAL enable_mergejoin = off")
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK, self.campaign.pk])
         self._analyze(cursor)
-        cursor.execute("DROP TABLE IF EXISTS import_households, import_people")
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE_TABLES}")
         cursor.execute(_STAGE_DDL)
 
     def _analyze(self, cursor):
@@ -237,16 +304,23 @@ class PostgresWriter:
         cursor.execute("ANALYZE turf_person (campaign_id, external_id, household_id)")
 
     def _merge_batch(self, cursor, batch, counts):
-        households, people = {}, {}
+        households, people, gone = {}, {}, {}
         for row in batch:
             values = row[1:]
+            if len(values) == 2:  # a voter the file says is removed: (voter id, status)
+                gone[values[0]] = values
+                continue
             households[values[13]] = values
             if values[0]:
                 people[values[0]] = values
             else:
                 people[(values[13], values[1].lower(), values[2].lower())] = values
-        counts.rows_imported += len(batch)
+        counts.rows_imported += len(batch) - len(gone)
         raw = cursor.cursor
+        if gone:
+            with raw.copy("COPY import_gone (external_id, voter_status) FROM STDIN") as copy:
+                for values in gone.values():
+                    copy.write_row(values)
         with raw.copy(f"COPY import_households ({HOUSEHOLD_STAGE_COLUMNS}) FROM STDIN") as copy:
             pick = operator.itemgetter(*HOUSEHOLD_STAGE)
             for values in households.values():
@@ -276,7 +350,23 @@ class PostgresWriter:
         if grown:
             cursor.execute("ANALYZE turf_person (campaign_id, external_id, household_id)")
             self.reanalyzed = True
-        cursor.execute("TRUNCATE import_households, import_people")
+        if gone:
+            cursor.execute(_INACTIVATE_GONE, params)
+            counts.people_inactivated += cursor.rowcount
+        if self.complete:
+            cursor.execute(_NOTE_SEEN)
+        cursor.execute("TRUNCATE import_households, import_people, import_gone")
+
+    def _finish(self, cursor, counts):
+        """After the last batch: the people a complete file no longer lists are inactive,
+        and doors left with no active person leave walk lists not yet assigned."""
+        params = {"campaign": self.campaign.pk, "now": timezone.now()}
+        if self.complete:
+            cursor.execute("ANALYZE import_seen")
+            cursor.execute(_INACTIVATE_MISSING, params)
+            counts.people_inactivated += cursor.rowcount
+        if counts.people_inactivated:
+            cursor.execute(_LEAVE_WALK_LISTS, params)
 
 
 IMPORT_LOCK = 7304  # advisory lock class for imports; the second key is the campaign
@@ -301,8 +391,10 @@ class BatchWriter:
     of the same file then completes it without duplicates.
     """
 
-    def __init__(self, campaign):
+    def __init__(self, campaign, complete=False):
         self.campaign = campaign
+        self.complete = complete
+        self.seen, self.area = set(), set()
 
     def write(self, rows, progress, saving):
         counts = Counts()
@@ -318,12 +410,46 @@ class BatchWriter:
             self._write_batch(batch, counts)
         progress(row_number)
         saving()
+        self._finish(counts)
         return counts
+
+    @transaction.atomic
+    def _finish(self, counts):
+        if self.complete:
+            missing = Person.objects.filter(
+                campaign=self.campaign, inactive_since__isnull=True
+            ).exclude(external_id="")
+            missing = missing.exclude(external_id__in=self.seen)
+            if self.area:
+                missing = missing.filter(household__precinct__in=self.area)
+            counts.people_inactivated += missing.update(inactive_since=timezone.now())
+        if counts.people_inactivated:
+            walk_lists_leave_inactive(self.campaign)
+
+    def _gone(self, gone, counts, now):
+        for person in Person.objects.filter(campaign=self.campaign, external_id__in=list(gone)):
+            status = gone[person.external_id]
+            if person.inactive_since is None or person.voter_status != status:
+                person.inactive_since = person.inactive_since or now
+                person.voter_status = status
+                person.save(update_fields=["inactive_since", "voter_status"])
+                counts.people_inactivated += 1
 
     @transaction.atomic
     def _write_batch(self, batch, counts):
         campaign = self.campaign
+        now = timezone.now()
+        gone = {values[0]: values[1] for values in batch if len(values) == 2}
+        batch = [values for values in batch if len(values) != 2]
+        if self.complete:
+            self.seen.update(gone)
+            self.seen.update(values[0] for values in batch if values[0])
+            self.area.update(values[12] for values in batch if values[12])
+        if gone:
+            self._gone(gone, counts, now)
         counts.rows_imported += len(batch)
+        if not batch:
+            return
         staged = [dict(zip(STAGE_COLUMNS, values, strict=True)) for values in batch]
         households = self._households(staged, counts)
         with_id, without_id = {}, {}
@@ -360,6 +486,9 @@ class BatchWriter:
                         email=row["email"],
                         language=row["language"],
                         external_id=row["external_id"],
+                        voter_status=row["voter_status"],
+                        extra=json.loads(row["extra"]),
+                        inactive_since=now if row["voter_status"] == INACTIVE else None,
                     )
                 )
                 continue
@@ -370,6 +499,9 @@ class BatchWriter:
                 person.phone,
                 person.email,
                 person.language,
+                person.voter_status,
+                person.extra,
+                person.inactive_since,
             )
             person.household_id = row["household_id"]
             person.first_name = row["first_name"]
@@ -377,6 +509,12 @@ class BatchWriter:
             person.phone = row["phone"] or person.phone
             person.email = row["email"] or person.email
             person.language = row["language"] or person.language
+            person.voter_status = row["voter_status"] or person.voter_status
+            person.extra = {**person.extra, **json.loads(row["extra"])}
+            if row["voter_status"] == INACTIVE:
+                person.inactive_since = person.inactive_since or now
+            else:
+                person.inactive_since = None
             after = (
                 person.household_id,
                 person.first_name,
@@ -384,12 +522,26 @@ class BatchWriter:
                 person.phone,
                 person.email,
                 person.language,
+                person.voter_status,
+                person.extra,
+                person.inactive_since,
             )
             if after != before:
                 update.append(person)
         Person.objects.bulk_create(create)
         Person.objects.bulk_update(
-            update, ["household_id", "first_name", "last_name", "phone", "email", "language"]
+            update,
+            [
+                "household_id",
+                "first_name",
+                "last_name",
+                "phone",
+                "email",
+                "language",
+                "voter_status",
+                "extra",
+                "inactive_since",
+            ],
         )
         counts.people_created += len(create)
         counts.people_updated += len(update)
@@ -446,7 +598,20 @@ class BatchWriter:
         return ids
 
 
-def writer_for(campaign, fast):
+def walk_lists_leave_inactive(campaign):
+    """Doors whose people are all inactive leave the walk lists no one has been given."""
+    open_turfs = Turf.objects.filter(
+        campaign=campaign, status=Turf.Status.OPEN, assignments__isnull=True
+    )
+    inactive_doors = (
+        Household.objects.filter(campaign=campaign, people__inactive_since__isnull=False)
+        .exclude(people__inactive_since__isnull=True)
+        .values("pk")
+    )
+    return TurfStop.objects.filter(turf__in=open_turfs, household__in=inactive_doors).delete()[0]
+
+
+def writer_for(campaign, fast, complete=False):
     if fast and connection.vendor == "postgresql":
-        return PostgresWriter(campaign)
-    return BatchWriter(campaign)
+        return PostgresWriter(campaign, complete)
+    return BatchWriter(campaign, complete)

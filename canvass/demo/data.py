@@ -1,6 +1,6 @@
 """The demo town's words and numbers: names, streets, shifts, stories.
 
-Kept apart from canvass/demo.py so the code that builds the demo reads on its own.
+Kept apart from the code that builds the demo, so that code reads on its own.
 """
 
 from datetime import time
