@@ -352,6 +352,11 @@ def _person_name(inbound):
     return inbound.from_number
 
 
+def owner_notice_key(provider_id):
+    """The idempotency key of the email telling an owner about the text `provider_id`."""
+    return f"reply-owner:{provider_id}"
+
+
 def _owner_told(*, inbound, commitment):
     """Email the commitment's owner that a reply is waiting (through the outbox, in the
     owner's zone and quiet hours). Call inside the transaction that recorded it."""
@@ -375,7 +380,7 @@ def _owner_told(*, inbound, commitment):
             f"“{inbound.body}”\n\nAnswer, or mark it handled, in the replies inbox:\n{link}"
         ),
         send_at=timezone.now(),
-        idempotency_key=f"reply-owner:{inbound.provider_id}",
+        idempotency_key=owner_notice_key(inbound.provider_id),
         recipient_kind=Reminder.Recipient.OWNER,
         recipient_name=owner.get_full_name() or owner.get_username(),
         step=OWNER_REPLY_STEP,

@@ -24,6 +24,7 @@ from conversations.models import (
     StoryNote,
     Visit,
 )
+from conversations.services.inbound import owner_notice_key
 from turf.models import ImportJob, Person
 
 FORGOTTEN_NAME = "Forgotten"
@@ -72,18 +73,20 @@ def person_forget(*, person, by):
     commitment_ids = list(commitments.values_list("pk", flat=True))
     visit_ids = list(Visit.objects.filter(person=person).values_list("pk", flat=True))
 
-    inbound = InboundSms.objects.filter(
+    texts = InboundSms.objects.filter(
         Q(commitment_id__in=commitment_ids) | Q(from_number__in=addresses)
     )
-    # The owner is emailed each reply, quoting it: those notes go with the texts.
-    told = [f"reply-owner:{pid}" for pid in inbound.values_list("provider_id", flat=True)]
+    # The emails that told an owner about their texts quote them.
+    notices = [owner_notice_key(pid) for pid in texts.values_list("provider_id", flat=True)]
     _reminders_erase(
         Reminder.objects.filter(
-            Q(commitment_id__in=commitment_ids) | Q(to__in=addresses) | Q(idempotency_key__in=told)
+            Q(commitment_id__in=commitment_ids)
+            | Q(to__in=addresses)
+            | Q(idempotency_key__in=notices)
         ),
         reason=ERASED_REASON,
     )
-    inbound.delete()
+    texts.delete()
     FollowUpEvent.objects.filter(commitment_id__in=commitment_ids).update(note="")
     # A visit about them that the server would not take holds the phone's copy, words and all.
     HeldVisit.objects.filter(campaign=person.campaign, payload__person_id=person.pk).delete()
