@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from canvass.models import Campaign, Membership
+from canvass.security import TwoFactorRequired
 
 Role = Membership.Role
 ORGANIZERS = (Role.ORGANIZER,)
@@ -30,4 +31,12 @@ def campaign_for_user(user, slug, *, roles=ORGANIZERS):
         raise Http404("No such campaign.")
     if role not in roles:
         raise PermissionDenied("Your role in this campaign does not allow this.")
+    if campaign.require_two_factor and role in LEADS and not _verified(user):
+        raise TwoFactorRequired(campaign)
     return campaign
+
+
+def _verified(user):
+    # django-otp's middleware sets is_verified() on the request's user.
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())

@@ -90,6 +90,11 @@ class Campaign(models.Model):
     sender_name = models.CharField(
         max_length=100, blank=True, help_text="How messages sign off, e.g. “the tenants' campaign”."
     )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Organizers and field leads must confirm each login with a code from an "
+        "authenticator app (TOTP) before they open this campaign.",
+    )
     retention_days = models.PositiveIntegerField(
         default=365, help_text="Days to keep people's stories after the campaign ends."
     )

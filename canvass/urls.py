@@ -4,13 +4,36 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from canvass import views
+from canvass import account_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("two-factor/", account_views.two_factor, name="two_factor"),
+    path("c/<slug:slug>/security/", account_views.campaign_security, name="campaign_security"),
+    path(
+        "c/<slug:slug>/security/members/<int:pk>/unlock/",
+        account_views.membership_unlock,
+        name="membership_unlock",
+    ),
     path("admin/", admin.site.urls),
     path("c/<slug:slug>/", views.campaign_dashboard, name="campaign_dashboard"),
     path("", include("turf.urls")),

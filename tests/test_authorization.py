@@ -36,6 +36,7 @@ from tests.factories import (
     CampaignFactory,
     MembershipFactory,
     PersonFactory,
+    ReminderFactory,
     ShiftFactory,
     ShiftSignupFactory,
     TurfFactory,
@@ -80,7 +81,6 @@ RULES = {
     "followups_mine": SIGNED_IN,
     "followup_mark": ORGANIZERS,  # and the commitment's owner
     "two_factor": SIGNED_IN,
-    "two_factor_setup": SIGNED_IN,
     "campaign_dashboard": LEADS,
     "turf_list": LEADS,
     "turf_progress": LEADS,
@@ -105,8 +105,24 @@ RULES = {
     "import_detail": ORGANIZERS,
     "import_map": ORGANIZERS,
     "import_status": ORGANIZERS,
-    "import_report": ORGANIZERS,
     "import_retry": ORGANIZERS,
+    "turf_sheets_pdf": LEADS,
+    "shift_sheets_pdf": LEADS,
+    "paper_entry": LEADS,
+    "assignment_link": ORGANIZERS,
+    "assignment_link_send": ORGANIZERS,
+    "households_unlocated": LEADS,
+    "geocode_status": LEADS,
+    "geocode_start": ORGANIZERS,
+    "household_locate": ORGANIZERS,
+    "replies_inbox": ORGANIZERS,
+    "reply_answer": ORGANIZERS,
+    "reply_handled": ORGANIZERS,
+    "reminders_needing_a_person": ORGANIZERS,
+    "reminder_settle": ORGANIZERS,
+    "conversations_dashboard": LEADS,
+    "coaching": LEADS,
+    "import_report": ORGANIZERS,
     "turf_cut": ORGANIZERS,
     "turf_status": ORGANIZERS,
     "assign": ORGANIZERS,
@@ -133,11 +149,6 @@ RULES = {
     "shift_walk_in": ORGANIZERS,
     "shift_hand_out": ORGANIZERS,
     "result_codes": ORGANIZERS,
-    "replies_inbox": ORGANIZERS,
-    "reply_answer": ORGANIZERS,
-    "reply_handled": ORGANIZERS,
-    "reminders_needing_a_person": ORGANIZERS,
-    "reminder_settle": ORGANIZERS,
 }
 
 # Campaign personas, in the order they are tried: whoever may change something goes last.
@@ -237,6 +248,7 @@ def _world():
         "shift_id": shift.pk,
         "signup_id": signup.pk,
         "kind": "roster",
+        "volunteer_id": volunteer.pk,
     }
     by_name = {
         "assignment_revoke": assignment.pk,
@@ -257,25 +269,21 @@ def _world():
         # The field lead's own export: they see theirs, organizers see every one.
         "export_job": _export_done(campaign, field_lead).pk,
         "membership_unlock": organizer.memberships.get().pk,
+        "household_locate": turf.households.first().pk,
         "reply_answer": InboundSms.objects.create(
-            provider_id="SM-authorization",
-            from_number="+15125550199",
-            body="Can I bring a friend?",
+            provider_id="SM-authz",
+            from_number="+15125550188",
+            body="Can I bring my kids?",
             handled_as=InboundSms.Handling.OTHER,
             campaign=campaign,
-            commitment=commitment,
         ).pk,
-        "reminder_settle": Reminder.objects.create(
-            campaign=campaign,
-            channel="sms",
-            to="+15125550199",
-            body="See you there.",
-            send_at=timezone.now(),
-            idempotency_key="authorization-unknown",
-            status=Reminder.Status.UNKNOWN,
+        "reminder_settle": ReminderFactory(
+            campaign=campaign, commitment=commitment, status=Reminder.Status.UNKNOWN
         ).pk,
     }
     by_name["reply_handled"] = by_name["reply_answer"]
+    for name in ("paper_entry", "assignment_link", "assignment_link_send"):
+        by_name[name] = assignment.pk
     for name in ("export_job_status", "export_download"):
         by_name[name] = by_name["export_job"]
     by_name["message_template_delete"] = by_name["message_template_edit"]
@@ -316,7 +324,9 @@ def _kwargs(name, pattern, world, *, slug=None, token=None):
         if key == "slug":
             kwargs[key] = slug or world["ids"]["slug"]
         elif key == "token":
-            kwargs[key] = token
+            kwargs[key] = token or "a-made-up-reset-token"
+        elif key == "uidb64":
+            kwargs[key] = "MQ"
         elif key == "pk":
             kwargs[key] = world["pk"].get(name, world["shift_pk"])
         elif key == "shift_id" and name == "signup_shift":

@@ -17,6 +17,7 @@ from canvass.models import AuditEvent
 from conversations.models import (
     Commitment,
     FollowUpEvent,
+    HeldVisit,
     InboundSms,
     OptOut,
     Reminder,
@@ -56,10 +57,10 @@ def person_forget(*, person, by):
     Their name, phone, email, voter id and household link; their story notes' words and the
     volunteers' notes on their visits; their commitments' wording and contact details (open
     ones cancelled); every reminder about those commitments or to their phone or email
-    (pending ones cancelled) and every text they sent. Their opt-out survives as a keyed
-    one-way hash of each address, so they are never texted again, and the person row stays
-    (as "Forgotten") so counts of visits, conversations and commitments do not change.
-    The audit row says who did it and when, never what was erased."""
+    (pending ones cancelled), every text they sent and any held visit about them. Their
+    opt-out survives as a keyed one-way hash of each address, so they are never texted
+    again, and the person row stays (as "Forgotten") so counts of visits, conversations and
+    commitments do not change. The audit row says who did it and when, never what was erased."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.forgotten_at is not None:
         raise ValidationError("This person was already forgotten.")
@@ -87,6 +88,8 @@ def person_forget(*, person, by):
     )
     texts.delete()
     FollowUpEvent.objects.filter(commitment_id__in=commitment_ids).update(note="")
+    # A visit about them that the server would not take holds the phone's copy, words and all.
+    HeldVisit.objects.filter(campaign=person.campaign, payload__person_id=person.pk).delete()
     commitments.filter(status=Commitment.Status.OPEN).update(status=Commitment.Status.CANCELLED)
     commitments.update(what="", phone="", email="", updated_at=now)
     StoryNote.objects.filter(visit_id__in=visit_ids).update(**NOTE_WORDS_BLANK)

@@ -12,6 +12,7 @@ from conversations.models import (
     Channel,
     Commitment,
     FollowUpEvent,
+    HeldVisit,
     InboundSms,
     OptOut,
     Reminder,
@@ -103,6 +104,12 @@ def marisol(campaign, volunteer, organizer):
         status_before=Commitment.Status.OPEN,
         status_after=Commitment.Status.KEPT,
         by=organizer,
+    )
+    HeldVisit.objects.create(
+        client_id="00000000-0000-4000-8000-0000000000aa",
+        campaign=campaign,
+        payload={"person_id": person.pk, "story_note": {"story": f"{NAME}: immigration"}},
+        problem=HeldVisit.Problem.choices[0][0],
     )
     sms_inbound_handle(provider_id="SM1", from_number=PHONE, body=f"Yes! {NAME} here")
     sms_inbound_handle(provider_id="SM2", from_number=PHONE, body="STOP")
