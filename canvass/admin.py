@@ -59,7 +59,10 @@ class CampaignTimeZoneMixin:
     """
 
     def campaign_of(self, obj):
-        raise NotImplementedError
+        # Each admin using the mixin says where its object's campaign is (ShiftAdmin: the
+        # shift's; ShiftSignupAdmin: its shift's). A metaclass-free hook: ModelAdmin's own
+        # metaclass does not mix with ABCMeta.
+        raise TypeError(f"{type(self).__name__} must say how to find an object's campaign")
 
     def campaign_from_request(self, request):
         return None

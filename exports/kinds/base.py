@@ -6,6 +6,7 @@ why, as exclusive reasons in order) and `values` (one row's cells, for the chose
 """
 
 import functools
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -148,7 +149,7 @@ def yes(value):
     return "Yes" if value else ""
 
 
-class Kind:
+class Kind(ABC):
     code = ""
     label = ""
     description = ""
@@ -157,16 +158,16 @@ class Kind:
     # Exclusive, in order: a row is counted under the first reason that applies.
     reasons = ()
 
+    @abstractmethod
     def columns(self, campaign):
         """Every column this kind can give, in its default order."""
-        raise NotImplementedError
 
     def default_columns(self, campaign):
         return [column.key for column in self.columns(campaign)]
 
+    @abstractmethod
     def queryset(self, campaign, filters, ctx):
         """Every row the filters match (before anything is left out)."""
-        raise NotImplementedError
 
     def reasons_for(self, campaign, filters):
         return self.reasons

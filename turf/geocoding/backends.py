@@ -13,6 +13,7 @@ import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -52,13 +53,13 @@ class GeocoderUnavailable(Exception):
     """The batch got no answer: try it again later."""
 
 
-class Geocoder:
+class Geocoder(ABC):
     name = ""
     batch_size = 100
 
+    @abstractmethod
     def geocode(self, queries: list[AddressQuery]) -> list[Answer]:
         """An Answer for every query (any order). Raises GeocoderUnavailable."""
-        raise NotImplementedError
 
 
 def _clean(text):
