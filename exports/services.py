@@ -208,7 +208,7 @@ def _context(job):
     role = _role(job.campaign, job.created_by)
     return Context(
         campaign=job.campaign,
-        may_read_stories=role in LEADS,
+        role=role,
         include_sensitive=job.include_sensitive and role == Role.ORGANIZER,
     )
 

@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from canvass.models import Volunteer
+from canvass.models import Membership, Volunteer
 from turf.models import Turf
 
 
@@ -40,9 +40,15 @@ class Context:
     """What a row needs besides its object: the campaign, and what the reader may see."""
 
     campaign: object
-    may_read_stories: bool = False
+    # The asker's role in the campaign (None: none); who reads a note's words is decided
+    # by conversations.notes, as everywhere else.
+    role: str | None = None
     include_sensitive: bool = False
     extra: dict = field(default_factory=dict)
+
+    @property
+    def may_read_stories(self):
+        return self.role in (Membership.Role.ORGANIZER, Membership.Role.FIELD_LEAD)
 
 
 class FilterForm(forms.Form):

@@ -3,6 +3,7 @@ so. Story text goes only to who may read it, and a note flagged sensitive keeps 
 out of the file unless an organizer asks for it explicitly (which the audit records)."""
 
 from conversations.models import StoryNote
+from conversations.notes import story_note_may_read
 from exports.kinds.base import Column, FilterForm, Kind, date_filter, local_text, yes
 
 SENSITIVE_BLANK = "sensitive story texts left blank"
@@ -10,7 +11,10 @@ SENSITIVE_BLANK = "sensitive story texts left blank"
 
 def _text(attr):
     def get(note, ctx):
-        if not ctx.may_read_stories or (note.sensitive and not ctx.include_sensitive):
+        # A sensitive note's words also need the organizer to have asked for them.
+        if not story_note_may_read(role=ctx.role, note=note):
+            return ""
+        if note.sensitive and not ctx.include_sensitive:
             return ""
         return getattr(note, attr)
 
