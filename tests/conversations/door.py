@@ -183,9 +183,11 @@ def eventually(page, expression, expected):
 
 
 def saved_toast(page):
-    toast = page.locator("#toast")
-    toast.wait_for(state="visible")
-    assert toast.inner_text() == "Saved on this phone"
+    """Wait for "Saved on this phone": a toast of an earlier event ("Everything is sent")
+    may still be showing when the tap's save has not yet finished."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#toast")).to_have_text("Saved on this phone", timeout=WAIT_MS)
 
 
 def not_contact(page, household, outcome="Not home", note=""):
