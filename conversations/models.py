@@ -187,6 +187,10 @@ class Commitment(models.Model):
         return f"{self.kind}: {self.what}"
 
 
+# The start of last_error on a row the per-person daily cap moved to a later day.
+DAY_CAP_HELD = "Held by the daily cap"
+
+
 class ReminderQuerySet(models.QuerySet):
     def due(self, now=None):
         return self.filter(status=Reminder.Status.PENDING, send_at__lte=now or timezone.now())
@@ -194,6 +198,10 @@ class ReminderQuerySet(models.QuerySet):
     def needs_a_person(self):
         """Rows nobody will touch again by themselves: a person must look (admin filter)."""
         return self.filter(status__in=[Reminder.Status.UNKNOWN, Reminder.Status.FAILED])
+
+    def held_by_daily_cap(self):
+        """Pending rows the per-person daily cap moved to a later day (shown to organizers)."""
+        return self.filter(status=Reminder.Status.PENDING, last_error__startswith=DAY_CAP_HELD)
 
 
 class Reminder(models.Model):
@@ -208,6 +216,9 @@ class Reminder(models.Model):
         UNKNOWN = "unknown", _("Outcome unknown")
         SUPPRESSED = "suppressed", _("Suppressed")
         CANCELLED = "cancelled", _("Cancelled (plan changed)")
+        # Outcome unknown, and a person chose to send the current plan's next message
+        # instead: it may have arrived, so it still counts towards the cap.
+        REPLACED = "replaced", _("Outcome unknown, replaced by the current plan")
 
     class Recipient(models.TextChoices):
         PERSON = "person", _("The person")

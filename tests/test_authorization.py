@@ -120,6 +120,7 @@ RULES = {
     "reply_handled": ORGANIZERS,
     "reminders_needing_a_person": ORGANIZERS,
     "reminder_settle": ORGANIZERS,
+    "reminder_current_instead": ORGANIZERS,
     "conversations_dashboard": LEADS,
     "coaching": LEADS,
     "import_report": ORGANIZERS,
@@ -282,6 +283,7 @@ def _world():
         ).pk,
     }
     by_name["reply_handled"] = by_name["reply_answer"]
+    by_name["reminder_current_instead"] = by_name["reminder_settle"]
     for name in ("paper_entry", "assignment_link", "assignment_link_send"):
         by_name[name] = assignment.pk
     for name in ("export_job_status", "export_download"):
