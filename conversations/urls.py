@@ -77,6 +77,11 @@ urlpatterns = [
     path("c/<slug:slug>/people/", people_views.people_list, name="people_list"),
     path("c/<slug:slug>/people/<int:pk>/", people_views.person_detail, name="person_detail"),
     path(
+        "c/<slug:slug>/people/<int:pk>/details/",
+        people_views.person_details,
+        name="person_details",
+    ),
+    path(
         "c/<slug:slug>/people/<int:pk>/forget/",
         people_views.person_forget_view,
         name="person_forget",

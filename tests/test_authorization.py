@@ -137,6 +137,7 @@ RULES = {
     "message_template_edit": ORGANIZERS,
     "message_template_delete": ORGANIZERS,
     "person_forget": ORGANIZERS,
+    "person_details": ORGANIZERS,
     "membership_unlock": ORGANIZERS,
     "campaign_security": ORGANIZERS,
     "shift_new": ORGANIZERS,
@@ -260,6 +261,7 @@ def _world():
         ).pk,
         "person_detail": person.pk,
         "person_forget": person.pk,
+        "person_details": person.pk,
         "held_visit_done": HeldVisit.objects.create(
             client_id="00000000-0000-4000-8000-000000000001",
             campaign=campaign,

@@ -74,7 +74,12 @@ def person_messages_count(commitment):
     return _delivered(commitment.reminders.filter(recipient_kind=Reminder.Recipient.PERSON)).count()
 
 
-def _zone_for(*, channel, to, campaign):
+def _zone_for(*, channel, to, campaign, person=None):
+    """The zone to write a message's times in: the person's own (given or located), else
+    the number's when it has only one, else the campaign's."""
+    known = person_timezone(person)
+    if known is not None:
+        return known
     if channel == Channel.SMS:
         zones = phone_timezones(to)
         if len(zones) == 1:
@@ -96,11 +101,19 @@ def household_timezone(household):
     return _zone(tzfpy.get_tz(household.lng, household.lat))
 
 
+def person_timezone(person):
+    """The zone a person lives in, best known first: the one they gave (Person.timezone),
+    else their household's when located; None when neither is known."""
+    if person is None:
+        return None
+    return _zone(person.timezone) or household_timezone(person.household)
+
+
 def recipient_timezones(reminder):
     """The zones the recipient may be in, best known first: their own when recorded (an
-    owner's profile), the person's household when located, else every zone phonenumbers
-    names for the number (an Alaska number may be in Anchorage or Adak), else the
-    campaign's. Quiet hours must hold in all of them."""
+    owner's profile), the zone the person gave, the person's household when located, else
+    every zone phonenumbers names for the number (an Alaska number may be in Anchorage or
+    Adak), else the campaign's. Quiet hours must hold in all of them."""
     own = _zone(reminder.recipient_timezone)
     if own is not None:
         return [own]
@@ -110,9 +123,9 @@ def recipient_timezones(reminder):
         and commitment is not None
         and commitment.person_id
     ):
-        located = household_timezone(commitment.person.household)
-        if located is not None:
-            return [located]
+        known = person_timezone(commitment.person)
+        if known is not None:
+            return [known]
     if reminder.channel == Channel.SMS:
         zones = [zone for zone in map(_zone, phone_timezones(reminder.to)) if zone is not None]
         if zones:

@@ -458,7 +458,7 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None, previo
         else:
             first = Step.CHANGED if details_changed else None
         budget = MAX_PERSON_MESSAGES - already
-        tz = _zone_for(channel=commitment.channel, to=to, campaign=campaign)
+        tz = _zone_for(channel=commitment.channel, to=to, campaign=campaign, person=person)
         times = dict(steps=steps, when=commitment.when, tz=tz, now=now, first_step=first)
         wanted = plan_person_times(**times, budget=None)
         kept = plan_person_times(**times, budget=budget, previous_when=previous_when)

@@ -997,3 +997,35 @@ def test_upload_on_storage_without_local_paths_is_imported(
     assert Person.objects.get().household.street == "Elm St"
     job.refresh_from_db()
     assert not job.file  # deleted from the storage once imported
+
+
+def test_a_time_zone_column_gives_the_zone_they_live_in(campaign, tmp_path):
+    path = write(
+        tmp_path,
+        "Voter ID,First Name,Last Name,Address,ZIP,Language,Time Zone\n"
+        "T1,Ada,Byron,7 Rose Ct,78702,Spanish,America/Anchorage\n"
+        "T2,Bo,Lee,8 Rose Ct,78702,,Mars/Olympus\n"
+        "T3,Cy,Cho,9 Rose Ct,78702,,\n",
+    )
+    job = voters_import(campaign=campaign, path=path)
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert job.column_mapping["timezone"] == "Time Zone"
+    found = people(campaign)
+    assert (found["T1"].timezone, found["T1"].language) == ("America/Anchorage", "Spanish")
+    # A zone that is not one keeps the person without it, with a warning for the row.
+    assert found["T2"].timezone == ""
+    assert [(e["row"], e["column"], e["kind"]) for e in job.error_report] == [
+        (3, "Time Zone", "warning")
+    ]
+    # A re-import with the cell blank keeps the zone an organizer or an earlier file gave.
+    again = write(
+        tmp_path,
+        "Voter ID,First Name,Last Name,Address,ZIP,Time Zone\n"
+        "T1,Ada,Byron,7 Rose Ct,78702,\n"
+        "T3,Cy,Cho,9 Rose Ct,78702,Europe/London\n",
+        name="again.csv",
+    )
+    assert voters_import(campaign=campaign, path=again).status == ImportJob.Status.DONE
+    found = people(campaign)
+    assert (found["T1"].timezone, found["T3"].timezone) == ("America/Anchorage", "Europe/London")

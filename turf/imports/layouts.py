@@ -23,6 +23,7 @@ FIELDS = {
     "phone": "Phone",
     "email": "Email",
     "language": "Language",
+    "timezone": "Time zone (e.g. America/Anchorage)",
     "address": "Street address (whole line)",
     "house_number": "House number",
     "street": "Street name",
@@ -46,6 +47,7 @@ ALIASES = {
     "telephone tel preferredphone",
     "email": "email emailaddress preferredemail",
     "language": "language lang preferredlanguage",
+    "timezone": "timezone tz timezonename ianatimezone",
     "address": "address resstreetaddress streetaddress address1 addressline1 "
     "residentialaddress resaddress residenceaddress resaddress1",
     "house_number": "housenumber housenum streetnumber streetnum resstreetnum addressnumber "
