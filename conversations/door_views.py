@@ -162,6 +162,7 @@ STRINGS = {
 # Strings with a count: both forms go to the phone, which picks one with Intl.PluralRules.
 PLURALS = {
     "conversations": ("{n} conversation", "{n} conversations"),
+    "problems": ("{n} visit needs your attention", "{n} visits need your attention"),
     "ended_unsent": (
         "Please reach your organizer: {n} unsent note is kept on this phone until it is "
         "delivered. Do not clear this browser's data.",
