@@ -265,6 +265,12 @@ class CampaignOut(serializers.Serializer):
     rating_question = serializers.CharField()
     scale_labels = serializers.DictField(child=serializers.CharField())
     story_themes = serializers.ListField(child=serializers.CharField())
+    script_translations = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="Per language, the question and the words for each theme there: "
+        '{"es": {"rating_question": …, "story_themes": {"Housing": "Vivienda"}}}. '
+        "A visit sends the campaign's own theme names.",
+    )
     commitment_kinds = CommitmentKindOut(many=True)
     phone_region = serializers.CharField()
     channels = serializers.ListField(
@@ -406,6 +412,7 @@ def walk_list_bundle(assignment):
             "rating_question": campaign.rating_question,
             "scale_labels": campaign.scale_labels,
             "story_themes": campaign.story_themes,
+            "script_translations": campaign.script_translations,
             "commitment_kinds": campaign.commitment_kinds,
             "phone_region": campaign.phone_region,
             "channels": list(Channel.values),

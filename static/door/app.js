@@ -1,6 +1,7 @@
 // The door screen: the walk list, one-tap non-contacts, conversations, and the queue.
 // Every save goes to IndexedDB first; the network is only ever asked afterwards.
-import { conversationForm, describeErrors, fmt, h, isoWithOffset, limitErrors, noteForm, T } from "./form.js";
+import { conversationForm, describeErrors, fmt, h, isoWithOffset, limitErrors, noteForm, T, themeLabel }
+  from "./form.js";
 import * as store from "./store.js";
 import { createSync, fetchJson } from "./sync.js";
 
@@ -78,7 +79,7 @@ async function refreshQueue() {
   }
   const n = unsent();
   pending.dataset.count = n;
-  pending.textContent = n === 0 ? T.all_sent : n === 1 ? T.waiting_one : fmt("waiting_other", { n });
+  pending.textContent = n === 0 ? T.all_sent : fmt("waiting", { n });
   if (sync.state.retryAt && n && navigator.onLine !== false) {
     if (sync.state.reason) pending.textContent += " " + sync.state.reason;
     pending.textContent += " " + fmt("retry_in", { s: Math.max(1, Math.round((sync.state.retryAt - Date.now()) / 1000)) });
@@ -272,7 +273,7 @@ function historyItems(hh) {
   }
   for (const v of hh.visits) {
     items.push(h("li", {}, `${day.format(new Date(v.happened_at))} · ${LABEL[v.outcome] || v.outcome}`,
-      v.themes?.length ? ` · ${v.themes.join(", ")}` : ""));
+      v.themes?.length ? ` · ${v.themes.map((t) => themeLabel(bundle.campaign, t)).join(", ")}` : ""));
   }
   return items;
 }
@@ -326,7 +327,7 @@ async function renderOthers() {
     pending.after(node);
   }
   node.dataset.count = others.length;
-  node.textContent = fmt(others.length === 1 ? "others_one" : "others_other", { n: others.length });
+  node.textContent = fmt("others", { n: others.length });
 }
 
 function renderProblems() {
@@ -433,6 +434,8 @@ function openForm(household, row, draft, cardNote = "", held = null) {
     form.addEventListener("input", () => { form.dataset.dirty = "1"; }, { once: true });
     // The walk list stays in the page, hidden: closing the form redraws one card, not all.
     if (listRoot) listRoot.hidden = true;
+    const tools = document.getElementById("finder");
+    if (tools) tools.hidden = true;
     app.querySelector("form.story")?.remove();
     app.append(form);
     scrollTo(0, 0);
@@ -485,7 +488,7 @@ function card(hh) {
   const people = hh.people.map((p) => `${p.first_name} ${p.last_name}`.trim() +
     (p.do_not_contact ? ` (${T.do_not_contact})` : "")).join(", ");
   // Everyone on file here asked not to be contacted: the door is not knocked at all.
-  if (hh.people.length && hh.people.every((p) => p.do_not_contact)) {
+  if (noKnock(hh)) {
     return h("li", { className: "door dnc", id },
       h("h2", { id: `${id}-a` }, address(hh)),
       h("p", { className: "people" }, people),
@@ -533,6 +536,64 @@ function card(hh) {
         } }, T.conversation)));
 }
 
+const noKnock = (hh) => hh.people.length > 0 && hh.people.every((p) => p.do_not_contact);
+const knocked = (hh) => byDoor.has(hh.id) || hh.visits.some((v) => v.client_id);
+
+// Long turfs: find a door by its number or street, or go to the next one not yet
+// knocked. It sits in the sync bar, so it is at hand wherever the list is scrolled to.
+function finder() {
+  const count = h("p", { id: "find-count", className: "hint", "aria-live": "polite" });
+  const input = h("input", { id: "find", type: "search", autocomplete: "off", enterKeyHint: "search",
+    placeholder: T.find_hint, "aria-describedby": count.id,
+    oninput: () => {
+      findDoors(input.value, count);
+      scrollTo(0, 0);
+    } });
+  return h("div", { id: "finder", className: "finder", role: "search" },
+    h("label", { htmlFor: input.id, className: "sr" }, T.find), input,
+    h("button", { type: "button", id: "next-door", onclick: nextDoor }, T.next_door), count);
+}
+
+// A number matches the start of a number in the address ("12" finds 12 and 120 Elm
+// Street, and unit 12B); other words match anywhere in it.
+function findDoors(query, count) {
+  const words = query.toLowerCase().split(/[\s,]+/).filter(Boolean);
+  let found = 0;
+  for (const hh of bundle.households) {
+    const text = address(hh).toLowerCase();
+    const parts = text.split(/[\s,#]+/);
+    const match = words.every((word) => (/^\d/.test(word) ? parts.some((part) => part.startsWith(word))
+      : text.includes(word)));
+    const node = document.getElementById(`h-${hh.id}`);
+    if (node) node.hidden = !match;
+    if (match) found += 1;
+  }
+  count.textContent = words.length ? fmt("find_count", { n: found }) : "";
+}
+
+// The first door not yet knocked after the one at the top of the screen (or, past the
+// last, from the start of the walk list), brought under the sync bar.
+function nextDoor() {
+  const top = document.getElementById("sync").getBoundingClientRect().bottom;
+  const open = bundle.households.filter((hh) => !knocked(hh) && !noKnock(hh))
+    .map((hh) => document.getElementById(`h-${hh.id}`)).filter((node) => node && !node.hidden);
+  // The door at the top of the screen now is the one being passed: the next comes after it.
+  const at = document.elementFromPoint(innerWidth / 2, top + 6)?.closest("li.door");
+  const after = (node) => (at ? at.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING
+    : node.getBoundingClientRect().top > top);
+  const next = open.find(after) ?? open[0];
+  if (!next) {
+    toast(T.all_knocked);
+    return;
+  }
+  // Once scrolled, the bar is stuck at the top of the screen: the door goes just below it.
+  const stuck = document.getElementById("sync").offsetHeight;
+  scrollTo({ top: scrollY + next.getBoundingClientRect().top - stuck - 4 });
+  const heading = next.querySelector("h2");
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+}
+
 // A pair shares one link: each visit says which of them was at the door.
 function pairPicker() {
   const volunteers = bundle.assignment.volunteers || [];
@@ -558,6 +619,7 @@ function finish(out) {
       await store.deleteBundle(token);
       bundle = null;
       listRoot = null;
+      document.getElementById("finder")?.remove();
       app.replaceChildren(h("p", { className: "done", role: "status" }, T.finish_done));
     } }, T.finish_yes));
 }
@@ -572,6 +634,8 @@ function showList() {
     return;
   }
   listRoot.hidden = false;
+  const tools = document.getElementById("finder");
+  if (tools) tools.hidden = false;
   refreshCards();
   renderProgress();
 }
@@ -589,6 +653,7 @@ function render() {
   renderBanner();
   if (!bundle) {
     listRoot = null;
+    document.getElementById("finder")?.remove();
     app.replaceChildren(h("p", {}, ended ? "" : T.no_list));
     return;
   }
@@ -606,6 +671,14 @@ function render() {
     h("button", { type: "button", className: "quiet finish", onclick: () => finish(out) }, T.finish),
     out].filter(Boolean));
   app.replaceChildren(listRoot);
+  const finding = document.getElementById("find")?.value || "";
+  document.getElementById("finder")?.remove();
+  const tools = finder();
+  document.getElementById("sync-now").after(tools);
+  if (finding) {
+    tools.querySelector("input").value = finding;
+    findDoors(finding, tools.querySelector("#find-count"));
+  }
   for (const [id, value] of typed) { const input = document.getElementById(id); if (input) input.value = value; }
   if (focused && typed.has(focused)) document.getElementById(focused)?.focus();
   renderProgress();

@@ -13,6 +13,12 @@ export function fmt(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
 }
 
+// The campaign's door script in the page's language, where the organizer gave one.
+// Themes are shown in it but sent as the campaign's own words.
+const local = (campaign) => campaign?.script_translations?.[document.documentElement.lang] || {};
+export const questionText = (campaign) => local(campaign).rating_question || campaign.rating_question;
+export const themeLabel = (campaign, theme) => local(campaign).story_themes?.[theme] || theme;
+
 let uid = 0;
 export const nextId = (prefix) => `${prefix}-${++uid}`;
 
@@ -179,6 +185,13 @@ function checkbox(name, label, checked) {
     h("input", { type: "checkbox", id, name, checked: !!checked }), h("label", { htmlFor: id }, label));
 }
 
+// A 0–10 rating: laid out as a grid of two rows (door.css).
+function scaleGroup(...args) {
+  const group = choiceGroup(...args);
+  group.classList.add("scale");
+  return group;
+}
+
 const SCALE = [["", T.not_asked], ...Array.from({ length: 11 }, (_, i) => [String(i), String(i)])];
 
 function commitmentBlock(campaign, owners, region, index, value = {}) {
@@ -248,17 +261,17 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
       field(T.last_name, h("input", { name: "last_name", value: np.last_name || "", autocomplete: "off" }), "new_person.last_name"),
       field(T.phone, h("input", { name: "np_phone", type: "tel", value: np.phone || "", autocomplete: "off" }), "new_person.phone"),
       field(T.email, h("input", { name: "np_email", type: "email", value: np.email || "", autocomplete: "off" }), "new_person.email")),
-    h("p", { className: "question", id: `${scaleId}-q` }, campaign.rating_question),
+    h("p", { className: "question", id: `${scaleId}-q` }, questionText(campaign)),
     h("p", { className: "hint", id: scaleId }, scaleText),
-    choiceGroup(T.rating_before, "rb", SCALE, "radio", "story_note.rating_before", note.rating_before ?? "", `${scaleId}-q ${scaleId}`),
+    scaleGroup(T.rating_before, "rb", SCALE, "radio", "story_note.rating_before", note.rating_before ?? "", `${scaleId}-q ${scaleId}`),
     field(T.why, h("textarea", { name: "why", rows: 2, value: note.why || "" }), "story_note.why"),
-    choiceGroup(T.themes, "theme", campaign.story_themes.map((t) => [t, t]), "checkbox", "story_note.themes", note.themes || []),
+    choiceGroup(T.themes, "theme", campaign.story_themes.map((t) => [t, themeLabel(campaign, t)]), "checkbox", "story_note.themes", note.themes || []),
     field(T.story, h("textarea", { name: "story", rows: 5, value: note.story || "" }), "story_note.story", T.story_hint),
     checkbox("shared", T.shared, note.canvasser_shared_story),
     field(T.values, h("textarea", { name: "values", rows: 2, value: note.values_feelings || "" }), "story_note.values_feelings"),
-    choiceGroup(T.rating_after, "ra", SCALE, "radio", "story_note.rating_after", note.rating_after ?? "", `${scaleId}-q ${scaleId}`),
+    scaleGroup(T.rating_after, "ra", SCALE, "radio", "story_note.rating_after", note.rating_after ?? "", `${scaleId}-q ${scaleId}`),
     shift,
-    choiceGroup(T.self_rating, "sr", SCALE, "radio", "story_note.self_rating", note.self_rating ?? ""),
+    scaleGroup(T.self_rating, "sr", SCALE, "radio", "story_note.self_rating", note.self_rating ?? ""),
     checkbox("sensitive", T.sensitive, note.sensitive),
     h("h3", {}, T.commitments),
     h("div", { "data-path": "commitments" }, h("p", { className: "error", hidden: true }), commitments),

@@ -11,6 +11,8 @@ from tests.browser import browser, new_page  # noqa: F401
 from tests.conversations.door import (
     card,
     conversation_on_phone,
+    go_offline,
+    go_online,
     idb,
     not_contact,
     open_door,
@@ -151,3 +153,120 @@ def test_ten_problems_leave_the_walk_list_on_screen(phone, live_server, long_tur
     # The last problem is reached by scrolling the list inside the bar.
     problems.nth(9).get_by_role("button", name="Fix").click()
     assert phone.locator("form.story").is_visible()
+
+
+def in_view(page, locator):
+    """The element's center is on screen and nothing covers it there."""
+    return locator.evaluate(
+        """(node) => {
+          const r = node.getBoundingClientRect();
+          const x = r.x + r.width / 2, y = r.y + r.height / 2;
+          return y > 0 && y < innerHeight && node.contains(document.elementFromPoint(x, y));
+        }"""
+    )
+
+
+def test_find_a_door_by_number_or_street(phone, live_server, long_turf):
+    doors = long_turf["doors"]
+    open_door(phone, live_server, long_turf["token"])
+    find = phone.get_by_label("Find a door")
+
+    find.fill("12")
+    assert phone.locator("li.door:visible h2").all_inner_texts() == ["12 Elm Street"]
+    assert phone.locator("#find-count").inner_text() == "1 door matches"
+    find.fill("1 elm")
+    assert phone.locator("li.door:visible h2").all_inner_texts() == [
+        "1 Elm Street",
+        "10 Elm Street",
+        "11 Elm Street",
+        "12 Elm Street",
+    ]
+    assert phone.locator("#find-count").inner_text() == "4 doors match"
+    find.fill("oak")
+    assert phone.locator("li.door:visible").count() == 0
+    find.fill("")
+    assert phone.locator("li.door:visible").count() == len(doors)
+
+
+def test_next_door_not_knocked(phone, live_server, long_turf):
+    doors = long_turf["doors"]
+    open_door(phone, live_server, long_turf["token"])
+    for household in doors[:2]:
+        not_contact(phone, household, "Not home")
+    next_door = phone.get_by_role("button", name="Next door not knocked")
+
+    next_door.click()
+    heading = card(phone, doors[2]).locator("h2")
+    assert in_view(phone, heading)
+    assert phone.evaluate("document.activeElement.closest('li.door').id") == f"h-{doors[2].pk}"
+    # From the top of the list again: the first not knocked; pressed again, the next
+    # one after it, passing over the door knocked meanwhile.
+    not_contact(phone, doors[3], "Refused")
+    phone.evaluate("scrollTo(0, 0)")
+    next_door.click()
+    focused = "document.activeElement.closest('li.door').id"
+    assert phone.evaluate(focused) == f"h-{doors[2].pk}"
+    next_door.click()
+    assert phone.evaluate(focused) == f"h-{doors[4].pk}"
+    assert in_view(phone, card(phone, doors[4]).locator("h2"))
+
+
+def test_save_stays_within_reach_while_writing(phone, live_server, long_turf):
+    doors = long_turf["doors"]
+    open_door(phone, live_server, long_turf["token"])
+    card(phone, doors[0]).get_by_role("button", name="Conversation").click()
+    form = phone.locator("form.story")
+    story = form.get_by_label("Their story, in your words")
+    story.fill("She works two jobs to keep the flat.")
+    story.focus()
+    save = form.get_by_role("button", name="Save")
+    assert in_view(phone, story)
+    assert in_view(phone, save)
+    # Shorter to scroll: each 0–10 scale takes two rows of chips, not three.
+    rows = form.locator("fieldset.scale").evaluate_all(
+        """(groups) => groups.map((group) => new Set([...group.querySelectorAll(".chip")]
+             .map((chip) => Math.round(chip.getBoundingClientRect().top))).size)"""
+    )
+    assert rows == [2, 2, 2]
+    save.click()
+    waiting(phone, 0)
+    assert Visit.objects.filter(assignment=long_turf["assignment"]).count() == 1
+
+
+def test_in_spanish_counts_and_the_campaigns_own_script(browser, live_server, door, campaign):  # noqa: F811
+    campaign.script_translations = {
+        "es": {
+            "rating_question": "Del 0 al 10, ¿qué opinas de esto?",
+            "story_themes": {"Housing": "Vivienda"},
+        }
+    }
+    campaign.save(update_fields=["script_translations"])
+    first, second, _ = door["households"]
+    page = new_page(browser, "phone", locale="es-ES")
+    try:
+        open_door(page, live_server, door["token"])
+        assert page.locator("#progress").inner_text() == (
+            "0 de 3 puertas tocadas · 0 conversaciones"
+        )
+        # Earlier visits' themes in the campaign's Spanish words.
+        assert "Vivienda" in card(page, first).locator(".history").inner_text()
+        go_offline(page.context)
+        card(page, second).get_by_role("button", name="No está en casa").click()
+        waiting(page, 1)
+        assert page.locator("#pending").inner_text().startswith("1 visita por sincronizar")
+
+        card(page, first).get_by_role("button", name="Conversación", exact=True).click()
+        form = page.locator("form.story")
+        assert form.locator(".question").inner_text() == "Del 0 al 10, ¿qué opinas de esto?"
+        form.get_by_text("Vivienda", exact=True).click()
+        form.get_by_role("button", name="Guardar").click()
+        waiting(page, 2)
+        assert page.locator("#pending").inner_text().startswith("2 visitas por sincronizar")
+        go_online(page.context)
+        waiting(page, 0)
+        assert page.locator("#progress").inner_text() == ("2 de 3 puertas tocadas · 1 conversación")
+    finally:
+        page.context.close()
+    note = Visit.objects.get(assignment=door["assignment"], outcome="conversation").story_note
+    # Sent as the campaign's own theme, whatever language it was ticked in.
+    assert note.themes == ["Housing"]
