@@ -38,6 +38,7 @@ from canvass.services.ladder import ladder_shifts
 from conversations.models import Channel, HeldVisit, Visit
 from conversations.services import VisitConflict, VisitInvalid, visit_record
 from conversations.services.visits import (
+    MAX_MINUTES,
     PERSON_NOT_ON_LIST,
     HeldVisitRefused,
     held_visit_record,
@@ -547,6 +548,14 @@ class StoryNoteIn(serializers.Serializer):
     values_feelings = serializers.CharField(max_length=2000, allow_blank=True, default="")
     sensitive = serializers.BooleanField(default=False)
     self_rating = _rating("How well the volunteer listened, 0–10.")
+    minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_MINUTES,
+        required=False,
+        allow_null=True,
+        help_text="How long the conversation lasted, in minutes (the door screen measures it "
+        "from opening the form; the volunteer can change it).",
+    )
 
 
 class CommitmentIn(serializers.Serializer):
@@ -710,7 +719,11 @@ def sync_limits():
     return {
         **_max_lengths(item),
         "new_person": _max_lengths(item.fields["new_person"]),
-        "story_note": {**_max_lengths(note), "themes": note.fields["themes"].max_length},
+        "story_note": {
+            **_max_lengths(note),
+            "themes": note.fields["themes"].max_length,
+            "minutes": note.fields["minutes"].max_value,
+        },
         "commitment": _max_lengths(item.fields["commitments"].child),
         "commitments_per_visit": MAX_COMMITMENTS_PER_VISIT,
         "visits_per_batch": MAX_VISITS_PER_BATCH,

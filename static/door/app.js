@@ -416,18 +416,22 @@ function openForm(household, row, draft, cardNote = "", held = null) {
     }
     await close();
   };
+  let form = null;
   const onDraft = (payload) => {
+    const minutesEdited = form?.minutesEdited?.() ?? false;
     drafting = drafting.then(() => (closed ? null : store.putDraft({ token, client_id: clientId,
-      opened_at: openedAt, household_id: here?.id ?? null, payload }))).catch(() => {});
+      opened_at: openedAt, household_id: here?.id ?? null, payload,
+      minutes_edited: minutesEdited }))).catch(() => {});
   };
   const doors = row ? bundle.households.map((hh) => [hh.id, address(hh)]) : null;
   const show = (hh, initial) => {
     here = hh;
-    const form = row && row.payload.outcome !== "conversation"
+    form = row && row.payload.outcome !== "conversation"
       ? noteForm({ initial, limits: bundle.limits, title: `${hh ? address(hh) : T.needs_fix} · ${LABEL[row.payload.outcome]}`,
           outcomes: OUTCOMES.filter((o) => o.code !== "conversation").map((o) => [o.code, o.label]),
           doors, onSave, onCancel: close })
       : conversationForm({ bundle, household: hh, initial, onSave, onCancel: close, onDraft, doors,
+          startedAt: Date.parse(openedAt), minutesEdited: Boolean(row) || Boolean(draft?.minutes_edited),
           onDoor: (id, payload) => show(bundle.households.find((item) => item.id === id) || null,
             { ...payload, household_id: id, person_id: null }) });
     if (draft || hh !== household || cardNote) form.dataset.dirty = "1";

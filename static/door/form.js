@@ -233,7 +233,10 @@ function doorField(doors, householdId, awayLabel) {
   return field(T.door, select, "household_id");
 }
 
-export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft, doors, onDoor }) {
+/* `startedAt` (ms): when the conversation began (its form was opened); its length is
+   counted from then until the volunteer changes it (`minutesEdited`). */
+export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft, doors, onDoor,
+  startedAt = Date.now(), minutesEdited = false }) {
   const { campaign, owners = [] } = bundle;
   const note = initial?.story_note || {};
   // Someone who asked not to be contacted is never offered: no conversation is recorded.
@@ -248,6 +251,12 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
   const scaleText = Object.entries(campaign.scale_labels || {})
     .sort((a, b) => a[0] - b[0]).map(([n, label]) => `${n}: ${label}`).join(" · ");
   const shift = h("output", { className: "shift", "aria-live": "polite" });
+  const mostMinutes = bundle.limits?.story_note?.minutes ?? 240;
+  const measured = () => Math.min(mostMinutes, Math.max(0, Math.round((Date.now() - startedAt) / 60000)));
+  const minutes = h("input", { name: "minutes", type: "number", inputMode: "numeric", min: 0,
+    max: mostMinutes, step: 1, value: String(note.minutes ?? measured()) });
+  if (minutesEdited) minutes.dataset.edited = "1";
+  minutes.addEventListener("input", () => { minutes.dataset.edited = "1"; });
   const commitments = h("div", { className: "commitments" });
   const form = h("form", { className: "story", noValidate: true },
     h("h2", {}, household ? household.address + (household.unit ? `, ${household.unit}` : "") : T.event),
@@ -272,12 +281,25 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
     scaleGroup(T.rating_after, "ra", SCALE, "radio", "story_note.rating_after", note.rating_after ?? "", `${scaleId}-q ${scaleId}`),
     shift,
     scaleGroup(T.self_rating, "sr", SCALE, "radio", "story_note.self_rating", note.self_rating ?? ""),
+    field(T.minutes, minutes, "story_note.minutes", T.minutes_hint),
     checkbox("sensitive", T.sensitive, note.sensitive),
     h("h3", {}, T.commitments),
     h("div", { "data-path": "commitments" }, h("p", { className: "error", hidden: true }), commitments),
     h("button", { type: "button", className: "quiet add", onclick: () => addCommitment() }, T.add_commitment),
     h("div", { className: "actions" },
       ...cancelControls(() => form, onCancel, h("button", { type: "submit", className: "primary" }, T.save))));
+
+  // Until the volunteer changes it, the length follows the clock (and stops with the form).
+  let shown = false;
+  const ticking = setInterval(() => {
+    if (!form.isConnected) {
+      if (shown) clearInterval(ticking);
+      return;
+    }
+    shown = true;
+    if (!minutes.dataset.edited) minutes.value = String(measured());
+  }, 15000);
+  form.minutesEdited = () => Boolean(minutes.dataset.edited);
 
   const region = campaign.phone_region || "US";
   function addCommitment(value) {
@@ -339,6 +361,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
         values_feelings: val(form, "values"),
         sensitive: form.querySelector('[name="sensitive"]').checked,
         self_rating: rating("sr"),
+        minutes: minutes.dataset.edited ? (minutes.value === "" ? null : Number(minutes.value)) : measured(),
       },
       commitments: blocks.map((block) => {
         const when = val(block, "when");
@@ -358,6 +381,10 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
 
   function check(payload) {
     const errors = limitErrors(payload, bundle.limits);
+    const length = payload.story_note.minutes;
+    if (length !== null && !(Number.isInteger(length) && length >= 0 && length <= mostMinutes)) {
+      errors["story_note.minutes"] = [fmt("bad_minutes", { max: mostMinutes })];
+    }
     if (!household && !payload.place) errors.place = [T.required_place];
     const person = payload.new_person;
     if (person) {

@@ -16,6 +16,7 @@ from tests.conversations.door import (
     idb,
     not_contact,
     open_door,
+    saved_toast,
     waiting,
     walk_list,
 )
@@ -270,3 +271,31 @@ def test_in_spanish_counts_and_the_campaigns_own_script(browser, live_server, do
     note = Visit.objects.get(assignment=door["assignment"], outcome="conversation").story_note
     # Sent as the campaign's own theme, whatever language it was ticked in.
     assert note.themes == ["Housing"]
+
+
+def test_the_conversations_length_is_measured_and_can_be_changed(phone, live_server, long_turf):
+    doors = long_turf["doors"]
+    phone.clock.install()
+    open_door(phone, live_server, long_turf["token"])
+
+    card(phone, doors[0]).get_by_role("button", name="Conversation").click()
+    form = phone.locator("form.story")
+    length = form.get_by_label("Minutes talking")
+    assert length.input_value() == "0"
+    phone.clock.fast_forward("12:00")
+    form.get_by_label("Their story, in your words").fill("Twelve minutes of listening.")
+    form.get_by_role("button", name="Save").click()
+    saved_toast(phone)
+    waiting(phone, 0)
+
+    card(phone, doors[1]).get_by_role("button", name="Conversation").click()
+    phone.clock.fast_forward("03:00")
+    length.fill("25")
+    phone.clock.fast_forward("05:00")
+    form.get_by_role("button", name="Save").click()
+    waiting(phone, 0)
+    stored = {
+        v.household_id: v.story_note.minutes
+        for v in Visit.objects.filter(assignment=long_turf["assignment"])
+    }
+    assert stored == {doors[0].pk: 12, doors[1].pk: 25}
