@@ -38,6 +38,7 @@ from canvass.services.ladder import ladder_shifts
 from conversations.models import Channel, HeldVisit, Visit
 from conversations.services import VisitConflict, VisitInvalid, visit_record
 from conversations.services.visits import (
+    MAX_MINUTES,
     PERSON_NOT_ON_LIST,
     HeldVisitRefused,
     held_visit_record,
@@ -265,6 +266,12 @@ class CampaignOut(serializers.Serializer):
     rating_question = serializers.CharField()
     scale_labels = serializers.DictField(child=serializers.CharField())
     story_themes = serializers.ListField(child=serializers.CharField())
+    script_translations = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="Per language, the question and the words for each theme there: "
+        '{"es": {"rating_question": …, "story_themes": {"Housing": "Vivienda"}}}. '
+        "A visit sends the campaign's own theme names.",
+    )
     commitment_kinds = CommitmentKindOut(many=True)
     phone_region = serializers.CharField()
     channels = serializers.ListField(
@@ -406,6 +413,7 @@ def walk_list_bundle(assignment):
             "rating_question": campaign.rating_question,
             "scale_labels": campaign.scale_labels,
             "story_themes": campaign.story_themes,
+            "script_translations": campaign.script_translations,
             "commitment_kinds": campaign.commitment_kinds,
             "phone_region": campaign.phone_region,
             "channels": list(Channel.values),
@@ -540,6 +548,14 @@ class StoryNoteIn(serializers.Serializer):
     values_feelings = serializers.CharField(max_length=2000, allow_blank=True, default="")
     sensitive = serializers.BooleanField(default=False)
     self_rating = _rating("How well the volunteer listened, 0–10.")
+    minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_MINUTES,
+        required=False,
+        allow_null=True,
+        help_text="How long the conversation lasted, in minutes (the door screen measures it "
+        "from opening the form; the volunteer can change it).",
+    )
 
 
 class CommitmentIn(serializers.Serializer):
@@ -703,7 +719,11 @@ def sync_limits():
     return {
         **_max_lengths(item),
         "new_person": _max_lengths(item.fields["new_person"]),
-        "story_note": {**_max_lengths(note), "themes": note.fields["themes"].max_length},
+        "story_note": {
+            **_max_lengths(note),
+            "themes": note.fields["themes"].max_length,
+            "minutes": note.fields["minutes"].max_value,
+        },
         "commitment": _max_lengths(item.fields["commitments"].child),
         "commitments_per_visit": MAX_COMMITMENTS_PER_VISIT,
         "visits_per_batch": MAX_VISITS_PER_BATCH,

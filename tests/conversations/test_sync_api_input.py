@@ -157,6 +157,7 @@ def test_the_walk_list_carries_the_limits_the_server_checks(phone, assignment, s
         "story": 10000,
         "values_feelings": 2000,
         "themes": 50,
+        "minutes": 240,
     }
     assert limits["new_person"] == {"first_name": 100, "last_name": 100, "phone": 40, "email": 254}
     assert limits["commitment"] == {"kind": 40, "what": 300, "phone": 40, "email": 254}
