@@ -354,6 +354,8 @@ def followup_record(*, commitment, outcome, by, note="", new_when=None, now=None
             errors["new_when"] = "Pick the new date and time to reschedule to."
         elif new_when <= now:
             errors["new_when"] = "That date has passed. Pick a date and time still to come."
+        elif not services.when_in_range(new_when):
+            errors["new_when"] = services.OUT_OF_RANGE
     elif new_when is not None:
         errors["new_when"] = "A new date goes only with “Rescheduled”."
     if errors:

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from canvass.models import Membership
+from conversations import services
 from conversations.followups import followup_record, followups_for_owner
 from conversations.models import Channel, Commitment, FollowUpEvent, OptOut, Reminder
 from conversations.services import commitment_record
@@ -233,6 +234,11 @@ def test_a_date_left_in_the_form_does_not_reschedule_a_kept_commitment(commitmen
         ({"outcome": "rescheduled"}, "Pick the new date and time"),
         ({"outcome": "rescheduled", "new_when": "2024-10-01T09:00"}, "That date has passed"),
         ({"outcome": "rescheduled", "new_when": "next week"}, "Enter a valid date/time"),
+        (
+            {"outcome": "rescheduled", "new_when": "9999-12-31T23:30"},
+            "Give a date from 2000 to 2099",
+        ),
+        ({"outcome": "rescheduled", "new_when": "10000-01-01T09:00"}, "Enter a valid date/time"),
         ({"outcome": "showed up"}, "Select a valid choice"),
         ({"outcome": "kept", "note": "x" * 2001}, "at most 2000 characters"),
     ],
@@ -260,6 +266,21 @@ def test_the_service_refuses_an_unknown_outcome_and_a_stray_date(commitment, own
         )
     assert "only with “Rescheduled”" in str(error.value)
     assert not FollowUpEvent.objects.exists()
+
+
+@time_machine.travel(NOON, tick=False)
+def test_no_path_gives_a_commitment_a_time_past_2099(campaign, commitment):
+    """Reminders are planned days around a commitment's time: year 9999 in Chicago used
+    to overflow the calendar (a 500 after the follow-up was half applied)."""
+    far = datetime(9999, 12, 31, 23, 30, tzinfo=CHICAGO)
+    with pytest.raises(ValidationError, match="Give a date from 2000 to 2099"):
+        commitment_record(campaign=campaign, kind="meeting", what="Meeting", when=far)
+    with pytest.raises(ValidationError, match="Give a date from 2000 to 2099"):
+        services.commitment_change(commitment=commitment, when=far)
+    assert Commitment.objects.get() == commitment
+    commitment.refresh_from_db()
+    assert commitment.when == NOON + timedelta(days=2)
+    assert not Reminder.objects.exclude(send_at__lt=NOON + timedelta(days=3)).exists()
 
 
 @time_machine.travel(NOON, tick=False)
