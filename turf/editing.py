@@ -21,7 +21,7 @@ from django.db.models import Count, Max
 
 from canvass.models import AuditEvent, Campaign
 from turf.cutting import walk_order
-from turf.cutting.common import number_of, street_key
+from turf.cutting.common import DOOR_FIELDS, number_of, street_key
 from turf.models import Assignment, Household, Turf, TurfStop
 
 NAME_MAX = Turf._meta.get_field("name").max_length
@@ -29,6 +29,8 @@ NAME_MAX = Turf._meta.get_field("name").max_length
 MAX_POLYGON_POINTS = 5000
 # More doors than this in one edit is a re-cut, not an edit (the Cut turf page does that).
 MAX_SELECTION = 20_000
+# What walk order reads of a household.
+WALK_FIELDS = (*DOOR_FIELDS, "campaign")
 # House numbers per block: 100-199 is one block, its odd and even sides two block faces.
 BLOCK_NUMBERS = 100
 
@@ -138,13 +140,17 @@ def households_pick(*, campaign, polygon=None, household_ids=None, whole_faces=F
         rings = polygon_parse(polygon)
         lngs = [p[0] for ring in rings for p in ring]
         lats = [p[1] for ring in rings for p in ring]
-        box = Household.objects.filter(
-            campaign=campaign,
-            lng__gte=min(lngs),
-            lng__lte=max(lngs),
-            lat__gte=min(lats),
-            lat__lte=max(lats),
-        ).located()
+        box = (
+            Household.objects.filter(
+                campaign=campaign,
+                lng__gte=min(lngs),
+                lng__lte=max(lngs),
+                lat__gte=min(lats),
+                lat__lte=max(lats),
+            )
+            .located()
+            .only(*WALK_FIELDS)
+        )
         for household in box.iterator():
             if _inside(household.lng, household.lat, rings):
                 picked[household.pk] = household
@@ -156,7 +162,10 @@ def households_pick(*, campaign, polygon=None, household_ids=None, whole_faces=F
         if len(household_ids) > MAX_SELECTION:
             raise ValidationError(f"Pick at most {MAX_SELECTION} households at once.")
         wanted = set(household_ids)
-        found = {h.pk: h for h in Household.objects.filter(campaign=campaign, pk__in=wanted)}
+        found = {
+            h.pk: h
+            for h in Household.objects.filter(campaign=campaign, pk__in=wanted).only(*WALK_FIELDS)
+        }
         if missing := len(wanted - set(found)):
             raise ValidationError(
                 f"{missing} of the picked households are not in this campaign. Reload the map."
@@ -165,7 +174,8 @@ def households_pick(*, campaign, polygon=None, household_ids=None, whole_faces=F
     if whole_faces and picked:
         faces = {face_of(h) for h in picked.values()}
         streets = {h.street for h in picked.values()}
-        for household in Household.objects.filter(campaign=campaign, street__in=streets):
+        on_streets = Household.objects.filter(campaign=campaign, street__in=streets)
+        for household in on_streets.only(*WALK_FIELDS):
             if face_of(household) in faces:
                 picked[household.pk] = household
     if not picked:
@@ -265,14 +275,27 @@ def _free_name(campaign, base):
 def _rewalk(turf_ids):
     """Write each turf's walk list again, in walk order, from the households it holds now."""
     turf_ids = sorted(set(turf_ids))
+    pairs = list(TurfStop.objects.filter(turf_id__in=turf_ids).values_list("turf_id", "household"))
+    # Only what walk order reads, and one campaign object for all: an edit of a few
+    # thousand doors is otherwise mostly building full rows.
+    households = Household.objects.filter(pk__in=[pk for _, pk in pairs]).only(*WALK_FIELDS)
+    by_pk = {h.pk: h for h in households}
+    campaigns = {}
     holding = defaultdict(list)
-    for stop in TurfStop.objects.filter(turf_id__in=turf_ids).select_related("household__campaign"):
-        holding[stop.turf_id].append(stop.household)
+    for turf_id, pk in pairs:
+        household = by_pk[pk]
+        if household.campaign_id not in campaigns:
+            campaigns[household.campaign_id] = Campaign.objects.get(pk=household.campaign_id)
+        household.campaign = campaigns[household.campaign_id]
+        holding[turf_id].append(household)
     TurfStop.objects.filter(turf_id__in=turf_ids).delete()
     TurfStop.objects.bulk_create(
-        TurfStop(turf_id=turf_id, household_id=household.pk, position=position)
-        for turf_id in turf_ids
-        for position, household in enumerate(walk_order(holding[turf_id]))
+        (
+            TurfStop(turf_id=turf_id, household_id=household.pk, position=position)
+            for turf_id in turf_ids
+            for position, household in enumerate(walk_order(holding[turf_id]))
+        ),
+        batch_size=5000,
     )
 
 
@@ -486,6 +509,12 @@ def turfs_with_doors(campaign, turf_ids=None):
     if turf_ids is not None:
         turfs = turfs.filter(pk__in=turf_ids)
     return [
-        {"id": t.pk, "name": t.name, "status": t.status, "doors": t.doors}
+        {
+            "id": t.pk,
+            "name": t.name,
+            "status": t.status,
+            "status_label": str(Turf.Status(t.status).label),
+            "doors": t.doors,
+        }
         for t in _with_doors(turfs)
     ]

@@ -169,7 +169,7 @@
         cell(row, turf.name);
         cell(row, String(turf.doors)).className = "doors";
         cell(row, pickedOn(turf.id) ? String(pickedOn(turf.id)) : "").className = "picked";
-        cell(row, turf.status);
+        cell(row, turf.status_label || turf.status);
         var split = document.createElement("button");
         split.type = "button";
         split.textContent = strings.split;
