@@ -83,6 +83,31 @@ def validate_street_list(value):
         raise ValidationError('Give a list of street names, e.g. ["Mill Lane", "Rose Court"].')
 
 
+SCRIPT_FIELDS = ("rating_question", "story_themes")
+
+
+def validate_script_translations(value):
+    """{"es": {"rating_question": "…", "story_themes": {"Housing": "Vivienda", …}}}: the
+    door script in another language; themes map the campaign's own words to that
+    language's (a visit keeps the campaign's words, whatever language it was written in)."""
+    languages = {code for code, _ in settings.LANGUAGES}
+    if not isinstance(value, dict):
+        raise ValidationError('Give an object per language, e.g. {"es": {"rating_question": …}}.')
+    for language, script in value.items():
+        if language not in languages:
+            raise ValidationError(f"“{language}” is not one of the languages: {sorted(languages)}.")
+        if not isinstance(script, dict) or set(script) - set(SCRIPT_FIELDS):
+            raise ValidationError(f"Per language, give only {', '.join(SCRIPT_FIELDS)}.")
+        question = script.get("rating_question", "")
+        if not isinstance(question, str) or len(question) > 300:
+            raise ValidationError("The question is text of at most 300 characters.")
+        themes = script.get("story_themes", {})
+        if not isinstance(themes, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(v) <= 100 for k, v in themes.items()
+        ):
+            raise ValidationError("Themes map each theme to its words, at most 100 characters.")
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
@@ -110,6 +135,13 @@ class Campaign(models.Model):
         help_text='Labels for points on the 0–10 scale, e.g. {"0": "Strongly oppose"}.',
     )
     story_themes = models.JSONField(default=_default_story_themes, blank=True)
+    script_translations = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_script_translations],
+        help_text="The rating question and story themes in other languages, shown on the "
+        "door screen in that language (set on the campaign's door script page).",
+    )
     commitment_kinds = models.JSONField(
         default=_default_commitment_kinds,
         blank=True,

@@ -182,7 +182,13 @@ class Commitment(models.Model):
     class Meta:
         ordering = ["when", "created_at"]
         # The campaign's follow-ups page: its open commitments by section, in date order.
-        indexes = [models.Index(fields=["campaign", "status", "when"], name="commitment_followups")]
+        indexes = [
+            # The follow-ups pages: a section's count and one page of it in the order shown.
+            models.Index(
+                fields=["campaign", "status", "when", "created_at", "id"],
+                name="commitment_followups_order",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind}: {self.what}"
@@ -862,3 +868,6 @@ class HeldVisit(models.Model):
 
     def __str__(self):
         return f"Held visit {self.client_id} ({self.get_problem_display()})"
+
+
+from conversations.numbers import NumbersChange  # noqa: E402, F401  (the numbers' change log)

@@ -35,7 +35,10 @@ from conversations.services.inbound import (
     sms_keyword,
 )
 from conversations.services.plans import (
+    EARLIEST,
+    LATEST,
     MAX_PERSON_MESSAGES,
+    OUT_OF_RANGE,
     commitment_cancel,
     commitment_change,
     commitment_plan_trim,
@@ -46,6 +49,7 @@ from conversations.services.plans import (
     owner_timezone,
     plan_owner_times,
     plan_person_times,
+    when_in_range,
     when_text,
 )
 from conversations.services.visits import (
@@ -58,7 +62,10 @@ from conversations.services.visits import (
 
 __all__ = [
     "DISPATCH_BATCH",
+    "EARLIEST",
+    "LATEST",
     "MAX_PERSON_MESSAGES",
+    "OUT_OF_RANGE",
     "VISIT_CONFLICT_MESSAGE",
     "VisitConflict",
     "VisitInvalid",
@@ -95,5 +102,6 @@ __all__ = [
     "sms_keyword",
     "visit_content_hash",
     "visit_record",
+    "when_in_range",
     "when_text",
 ]

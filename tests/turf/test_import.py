@@ -677,7 +677,7 @@ def test_upload_of_unreadable_file_shows_the_error(client, campaign, organizer):
         reverse("import_upload", args=[campaign.slug]),
         {"file": SimpleUploadedFile("voters.xlsx", WORKBOOK), "preset": ""},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Save it as CSV" in response.content.decode()
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.FAILED and not job.file
@@ -694,7 +694,7 @@ def test_mapping_without_an_address_is_refused(client, campaign, organizer):
     form = {f"col_{name}": "" for name in imports.FIELDS}
     form.update(col_external_id="0", has_header="1")
     response = client.post(reverse("import_map", args=[campaign.slug, job.pk]), form)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "No column holds an address" in response.content.decode()
     job.refresh_from_db()
     assert job.phase == ImportJob.Phase.MAPPING
@@ -947,7 +947,7 @@ def test_upload_over_the_size_limit_is_refused_with_the_limit(
     assert "Up to 1 MB" in client.get(url).content.decode()
     big = SimpleUploadedFile("v.csv", VAN_HEADER.encode() + b"x" * (2 << 20))
     response = client.post(url, {"file": big, "preset": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "uploads are limited to 1 MB" in response.content.decode()
     assert not ImportJob.objects.exists()
 
