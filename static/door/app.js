@@ -56,6 +56,13 @@ function toast(text, started = null) {
   toast.timer = setTimeout(() => { toastNode.hidden = true; }, 4000);
 }
 
+// Resolves once the next frame has been painted (or soon, in a tab that is not shown
+// and so paints nothing).
+const nextPaint = () => new Promise((resolve) => {
+  requestAnimationFrame(() => setTimeout(resolve));
+  setTimeout(resolve, 100);
+});
+
 const address = (hh) => hh.address + (hh.unit ? `, ${hh.unit}` : "");
 const unsent = () => queue.length;
 
@@ -67,6 +74,8 @@ async function saveVisit(payload, previous, started = performance.now(), fromFor
   await (fromForm ? store.putVisitDropDraft(record) : store.putVisit(record));
   toast(T.saved, started);
   performance.measure("door-save", { start: started, end: performance.now() });
+  // The words are shown before anything else is redrawn (a card, the list behind a form).
+  await nextPaint();
   await refreshQueue();
   sync.syncNow();
 }
