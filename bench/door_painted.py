@@ -79,7 +79,6 @@ def percentile(values, share):
 
 
 def run(doors, visits, taps, conversations):
-    setup_test_environment()
     database = settings.DATABASES["default"]
     name = database["NAME"]
     if database["ENGINE"].endswith("postgresql"):
@@ -134,6 +133,7 @@ def main():
     parser.add_argument("--taps", type=int, default=30)
     parser.add_argument("--conversations", type=int, default=6)
     args = parser.parse_args()
+    setup_test_environment()
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
     ok = True
     print(f"database: {connection.vendor}; {args.visits} earlier visits per door; offline")
