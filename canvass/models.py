@@ -1,6 +1,7 @@
 """Campaigns, the people who run them, and their time: shifts and sign-ups."""
 
 import hashlib
+import unicodedata
 import zoneinfo
 from datetime import time
 
@@ -54,6 +55,29 @@ def validate_timezone(value):
         ) from None
 
 
+# How voter files and people write a language, folded (lower case, no accents or
+# punctuation), for the languages Porchlight speaks.
+_LANGUAGE_SPELLINGS = {
+    "en": {"en", "eng", "english", "ingles"},
+    "es": {"es", "spa", "sp", "esp", "spanish", "espanol", "castellano"},
+}
+
+
+def language_code(text):
+    """The code in settings.LANGUAGES for a recorded language ("es" for "Spanish", "SPA",
+    "español" or "es-MX"), or "" when it is blank or one Porchlight does not speak."""
+    folded = unicodedata.normalize("NFKD", text or "")
+    folded = "".join(c for c in folded if c.isalpha() or c in "-_").lower()
+    codes = {code for code, _name in settings.LANGUAGES}
+    for candidate in (folded, folded.replace("_", "-").split("-")[0]):
+        if candidate in codes:
+            return candidate
+        for code, spellings in _LANGUAGE_SPELLINGS.items():
+            if candidate in spellings and code in codes:
+                return code
+    return ""
+
+
 def validate_street_list(value):
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValidationError('Give a list of street names, e.g. ["Mill Lane", "Rose Court"].')
@@ -89,6 +113,14 @@ class Campaign(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     timezone = models.CharField(
         max_length=64, default="America/Chicago", validators=[validate_timezone]
+    )
+    # Messages to a person go out in their own language (recorded at the door or in the
+    # voter file) when Porchlight speaks it, else in this one.
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The language of messages to people whose own is not recorded.",
     )
     phone_region = models.CharField(
         max_length=2, default="US", help_text="Region for phone numbers written without +country."

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conversations.api import VisitItemIn
-from conversations.models import Commitment, Reminder, Visit
+from conversations.models import Commitment, HeldVisit, Reminder, Visit
 from tests.conversations.door import (
     bundle,
     conversation,
@@ -181,3 +181,31 @@ def test_text_over_a_limit_is_refused_for_its_item_with_the_limit_named(phone, a
         "story_note": {"story": "Ensure this field has no more than 10000 characters."}
     }
     assert json.dumps(result)  # a plain answer, whatever was sent
+
+
+@pytest.mark.parametrize("name", ["sync_visits", "sync_held"])
+@pytest.mark.parametrize("depth", [100_000, 990, 600, 40])
+def test_deeply_nested_json_to_each_json_endpoint_is_a_clear_400(phone, assignment, name, depth):
+    """Nesting the parser refuses, and nesting it accepts but nothing after it could walk
+    (validation, the JSON column), get the same answer and leave nothing."""
+    assignment, token = assignment
+    item = knock(doors(assignment)[0])
+    nested = "[" * depth + "]" * depth
+    item_text = json.dumps(item)[:-1] + ', "note": ' + nested + "}"
+    if name == "sync_visits":
+        body = '{"visits": [' + item_text + "]}"
+    else:
+        body = (
+            '{"client_id": "'
+            + item["client_id"]
+            + '", "problem": "invalid", "visit": '
+            + item_text
+            + "}"
+        )
+
+    response = phone.post(reverse(name, args=[token]), data=body, content_type="application/json")
+
+    assert response.status_code == 400, response.content[:300]
+    assert "nested too deeply" in response.json()["detail"]
+    assert not Visit.objects.exists()
+    assert not HeldVisit.objects.exists()
