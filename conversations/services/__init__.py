@@ -50,8 +50,10 @@ from conversations.services.visits import (
     VISIT_CONFLICT_MESSAGE,
     VisitConflict,
     VisitInvalid,
+    VisitStored,
     visit_content_hash,
     visit_record,
+    visits_record,
 )
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "VISIT_CONFLICT_MESSAGE",
     "VisitConflict",
     "VisitInvalid",
+    "VisitStored",
     "commitment_cancel",
     "commitment_change",
     "commitment_plan_trim",
@@ -91,5 +94,6 @@ __all__ = [
     "sms_keyword",
     "visit_content_hash",
     "visit_record",
+    "visits_record",
     "when_text",
 ]
