@@ -6,6 +6,7 @@
     .venv/bin/python bench/sync_load.py                 # the full run (about 5 minutes)
     .venv/bin/python bench/sync_load.py --scale 0.1     # a quick run: a tenth of the burst
     .venv/bin/python bench/sync_load.py --root /path/to/other/checkout --root .
+    .venv/bin/python bench/sync_load.py --queries-only  # only the query counts
 
 It builds a throwaway database (DATABASE_URL's name with "test_" in front and "_load"
 behind; --reuse keeps it between runs), fills one campaign — a link per phone, each on its
@@ -237,6 +238,13 @@ def count_queries(phone, bundle_token, rng):
     with CaptureQueriesContext(connection) as again:
         client.post(url, json.dumps({"visits": items}), content_type="application/json")
     again = len(again)
+    promised = visit_item(phone, rng, happened_now())
+    while not promised.get("commitments"):
+        promised = visit_item(phone, rng, happened_now())
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as commitment:
+        client.post(url, json.dumps({"visits": [promised]}), content_type="application/json")
+    commitment = len(commitment)
     client.get(reverse("sync_bundle", args=[bundle_token]))
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as bundle:
@@ -249,6 +257,7 @@ def count_queries(phone, bundle_token, rng):
         "batch": batch,
         "per_visit": batch / BATCH,
         "resend": again,
+        "commitment": commitment,
         "bundle": bundle,
         "mix": f"{conversations} conversations, {commitments} with a commitment",
     }
@@ -541,7 +550,8 @@ def main():
         say(
             f"queries:    {queries['batch']} for a batch of {BATCH} new visits "
             f"({queries['per_visit']:.2f} per visit; {queries['mix']}), {queries['resend']} for "
-            f"the same batch resent, {queries['bundle']} per {BUNDLE_DOORS}-door bundle"
+            f"the same batch resent, {queries['commitment']} for a batch of one conversation with "
+            f"a commitment, {queries['bundle']} per {BUNDLE_DOORS}-door bundle"
         )
         if args.queries_only:
             return

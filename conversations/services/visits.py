@@ -143,8 +143,9 @@ def visits_record(*, assignment, visits):
     is already stored is read in one query, the batch is checked with one query per kind
     of fact (the walk list's doors, the campaign's leads), and the visits without
     commitments are written with one INSERT per table, all in one transaction. A visit
-    with commitments is written on its own (in a savepoint: its commitments are checked
-    as they are written, and a refused one leaves nothing of that visit). The same
+    with commitments is written on its own (in a savepoint of that transaction, or its own
+    transaction when there is nothing else to write: its commitments are checked as they
+    are written, and a refused one leaves nothing of that visit). The same
     client_id twice in one batch is one visit. If a copy of one of these visits is
     inserted by another request meanwhile, the batch is written again visit by visit, and
     those copies are answered as stored. Rows are inserted in client_id order, so that two
@@ -199,7 +200,8 @@ def visits_record(*, assignment, visits):
     )
     plain = [i for i in order if not visits[i]["commitments"]]
     try:
-        with transaction.atomic() if order else nullcontext():
+        # Visits with commitments only: each is its own transaction, as visit_record's.
+        with transaction.atomic() if plain else nullcontext():
             for index, pk in zip(
                 plain, _visits_insert(assignment, [visits[i] for i in plain]), strict=True
             ):
