@@ -1,6 +1,7 @@
 """Campaigns, the people who run them, and their time: shifts and sign-ups."""
 
 import hashlib
+import unicodedata
 import zoneinfo
 from datetime import time
 
@@ -54,9 +55,57 @@ def validate_timezone(value):
         ) from None
 
 
+# How voter files and people write a language, folded (lower case, no accents or
+# punctuation), for the languages Porchlight speaks.
+_LANGUAGE_SPELLINGS = {
+    "en": {"en", "eng", "english", "ingles"},
+    "es": {"es", "spa", "sp", "esp", "spanish", "espanol", "castellano"},
+}
+
+
+def language_code(text):
+    """The code in settings.LANGUAGES for a recorded language ("es" for "Spanish", "SPA",
+    "español" or "es-MX"), or "" when it is blank or one Porchlight does not speak."""
+    folded = unicodedata.normalize("NFKD", text or "")
+    folded = "".join(c for c in folded if c.isalpha() or c in "-_").lower()
+    codes = {code for code, _name in settings.LANGUAGES}
+    for candidate in (folded, folded.replace("_", "-").split("-")[0]):
+        if candidate in codes:
+            return candidate
+        for code, spellings in _LANGUAGE_SPELLINGS.items():
+            if candidate in spellings and code in codes:
+                return code
+    return ""
+
+
 def validate_street_list(value):
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValidationError('Give a list of street names, e.g. ["Mill Lane", "Rose Court"].')
+
+
+SCRIPT_FIELDS = ("rating_question", "story_themes")
+
+
+def validate_script_translations(value):
+    """{"es": {"rating_question": "…", "story_themes": {"Housing": "Vivienda", …}}}: the
+    door script in another language; themes map the campaign's own words to that
+    language's (a visit keeps the campaign's words, whatever language it was written in)."""
+    languages = {code for code, _ in settings.LANGUAGES}
+    if not isinstance(value, dict):
+        raise ValidationError('Give an object per language, e.g. {"es": {"rating_question": …}}.')
+    for language, script in value.items():
+        if language not in languages:
+            raise ValidationError(f"“{language}” is not one of the languages: {sorted(languages)}.")
+        if not isinstance(script, dict) or set(script) - set(SCRIPT_FIELDS):
+            raise ValidationError(f"Per language, give only {', '.join(SCRIPT_FIELDS)}.")
+        question = script.get("rating_question", "")
+        if not isinstance(question, str) or len(question) > 300:
+            raise ValidationError("The question is text of at most 300 characters.")
+        themes = script.get("story_themes", {})
+        if not isinstance(themes, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(v) <= 100 for k, v in themes.items()
+        ):
+            raise ValidationError("Themes map each theme to its words, at most 100 characters.")
 
 
 class Campaign(models.Model):
@@ -64,6 +113,14 @@ class Campaign(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     timezone = models.CharField(
         max_length=64, default="America/Chicago", validators=[validate_timezone]
+    )
+    # Messages to a person go out in their own language (recorded at the door or in the
+    # voter file) when Porchlight speaks it, else in this one.
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The language of messages to people whose own is not recorded.",
     )
     phone_region = models.CharField(
         max_length=2, default="US", help_text="Region for phone numbers written without +country."
@@ -78,6 +135,13 @@ class Campaign(models.Model):
         help_text='Labels for points on the 0–10 scale, e.g. {"0": "Strongly oppose"}.',
     )
     story_themes = models.JSONField(default=_default_story_themes, blank=True)
+    script_translations = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_script_translations],
+        help_text="The rating question and story themes in other languages, shown on the "
+        "door screen in that language (set on the campaign's door script page).",
+    )
     commitment_kinds = models.JSONField(
         default=_default_commitment_kinds,
         blank=True,

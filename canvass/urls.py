@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from canvass import account_views, views
+from canvass import account_views, script_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -34,6 +34,7 @@ urlpatterns = [
         account_views.membership_unlock,
         name="membership_unlock",
     ),
+    path("c/<slug:slug>/script/", script_views.campaign_script, name="campaign_script"),
     path("admin/", admin.site.urls),
     path("c/<slug:slug>/", views.campaign_dashboard, name="campaign_dashboard"),
     path("", include("turf.urls")),

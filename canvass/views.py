@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from canvass.access import LEADS, ORGANIZERS, campaign_for_user
 from canvass.models import HOLDING, Campaign, Membership, Shift
 from conversations.models import Commitment, Visit
+from conversations.numbers import numbers_cached
 from conversations.stats import campaign_followthrough
 from turf.geocoding.services import unlocated_counts
 from turf.models import Household, Person, Turf
@@ -37,12 +38,8 @@ def home(request):
 UPCOMING_SHIFTS = 8
 
 
-@login_required
-@require_GET
-def campaign_dashboard(request, slug):
-    """The organizer's overview: how big the campaign is, how far the turf has got,
-    and the shifts coming up. Field leads see it too, without the buttons that change things."""
-    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+def _overview_counts(campaign):
+    """The overview's counts: each a scan of the campaign's rows, so kept between writes."""
     turfs = dict(
         Turf.objects.filter(campaign=campaign)
         .values_list("status")
@@ -57,6 +54,29 @@ def campaign_dashboard(request, slug):
     commitments = Commitment.objects.filter(campaign=campaign).aggregate(
         total=Count("pk"), open=Count("pk", filter=Q(status=Commitment.Status.OPEN))
     )
+    counts = {
+        "households": Household.objects.filter(campaign=campaign).count(),
+        "people": Person.objects.filter(campaign=campaign).count(),
+        "uncut": Household.objects.filter(campaign=campaign, stops__isnull=True).count(),
+        **{f"{k}_households": v for k, v in unlocated_counts(campaign).items()},
+        "turfs_open": turfs.get(Turf.Status.OPEN, 0),
+        "turfs_assigned": turfs.get(Turf.Status.ASSIGNED, 0),
+        "turfs_done": turfs.get(Turf.Status.DONE, 0),
+        "turfs": sum(turfs.values()),
+        **visits,
+        "commitments": commitments["total"],
+        "commitments_open": commitments["open"],
+    }
+    return counts
+
+
+@login_required
+@require_GET
+def campaign_dashboard(request, slug):
+    """The organizer's overview: how big the campaign is, how far the turf has got,
+    and the shifts coming up. Field leads see it too, without the buttons that change things."""
+    campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    counts = numbers_cached(campaign, "overview", lambda: _overview_counts(campaign))
     now = timezone.now()
     # Spots taken: the waitlist and cancellations are not "signed up".
     live_signups = Q(signups__status__in=HOLDING)
@@ -73,19 +93,6 @@ def campaign_dashboard(request, slug):
         )
         .order_by("starts_at")[:UPCOMING_SHIFTS]
     )
-    counts = {
-        "households": Household.objects.filter(campaign=campaign).count(),
-        "people": Person.objects.filter(campaign=campaign).count(),
-        "uncut": Household.objects.filter(campaign=campaign, stops__isnull=True).count(),
-        **{f"{k}_households": v for k, v in unlocated_counts(campaign).items()},
-        "turfs_open": turfs.get(Turf.Status.OPEN, 0),
-        "turfs_assigned": turfs.get(Turf.Status.ASSIGNED, 0),
-        "turfs_done": turfs.get(Turf.Status.DONE, 0),
-        "turfs": sum(turfs.values()),
-        **visits,
-        "commitments": commitments["total"],
-        "commitments_open": commitments["open"],
-    }
     return render(
         request,
         "dashboard/overview.html",

@@ -6,7 +6,7 @@ every view starts with `assignment_for_token`. The contract is in docs/sync-api.
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
@@ -36,8 +36,16 @@ from canvass.access import LEADS
 from canvass.models import Membership, Shift, Volunteer
 from canvass.services.ladder import ladder_shifts
 from conversations.models import Channel, HeldVisit, Visit
-from conversations.services import VisitConflict, VisitInvalid, visit_record
+from conversations.services import (
+    EARLIEST,
+    LATEST,
+    OUT_OF_RANGE,
+    VisitConflict,
+    VisitInvalid,
+    visit_record,
+)
 from conversations.services.visits import (
+    MAX_MINUTES,
     PERSON_NOT_ON_LIST,
     HeldVisitRefused,
     held_visit_record,
@@ -50,8 +58,6 @@ MAX_VISITS_PER_BATCH = 200
 MAX_COMMITMENTS_PER_VISIT = 5
 # Times a phone may send (a visit's, a commitment's): a wider range is a clock or a typo,
 # and dates near the ends of Python's range break the arithmetic of reminder plans.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 LINK_ENDED = (
     "This assignment link has ended. Your notes are safe on your phone — "
     "please reach your organizer."
@@ -178,14 +184,39 @@ def link_rate_check(assignment):
         raise SyncThrottled(limit, max(1, 60 - int(now % 60)))
 
 
+# A phone's request is a few levels deep (visits → a visit → its commitments → one);
+# anything much deeper is not from the door screen, and what the parser accepts could
+# still be too deep for what walks it next (validation, a JSON column).
+MAX_JSON_DEPTH = 32
+
+
+def _json_depth_over(value, limit):
+    """True when `value` nests lists and objects more than `limit` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 class BoundedJSONParser(JSONParser):
-    """JSON whose nesting is too deep for the parser is bad input (400), not a crash."""
+    """JSON nested deeper than MAX_JSON_DEPTH is bad input (400), not a crash."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        too_deep = ParseError(
+            f"JSON parse error - nested too deeply (more than {MAX_JSON_DEPTH} levels)."
+        )
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
+            raise too_deep from None
+        if _json_depth_over(data, MAX_JSON_DEPTH):
+            raise too_deep
+        return data
 
 
 class RequestTooLarge(APIException):
@@ -265,6 +296,12 @@ class CampaignOut(serializers.Serializer):
     rating_question = serializers.CharField()
     scale_labels = serializers.DictField(child=serializers.CharField())
     story_themes = serializers.ListField(child=serializers.CharField())
+    script_translations = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="Per language, the question and the words for each theme there: "
+        '{"es": {"rating_question": …, "story_themes": {"Housing": "Vivienda"}}}. '
+        "A visit sends the campaign's own theme names.",
+    )
     commitment_kinds = CommitmentKindOut(many=True)
     phone_region = serializers.CharField()
     channels = serializers.ListField(
@@ -406,6 +443,7 @@ def walk_list_bundle(assignment):
             "rating_question": campaign.rating_question,
             "scale_labels": campaign.scale_labels,
             "story_themes": campaign.story_themes,
+            "script_translations": campaign.script_translations,
             "commitment_kinds": campaign.commitment_kinds,
             "phone_region": campaign.phone_region,
             "channels": list(Channel.values),
@@ -463,7 +501,7 @@ class DeviceTimeField(serializers.DateTimeField):
     default_error_messages = {
         "naive": "Give the time with its offset, e.g. 2024-10-05T14:03:00-05:00.",
         "impossible": "“{input}” is not a real date and time: check the day and the clock.",
-        "range": f"Give a date from {EARLIEST.year} to {LATEST.year - 1}.",
+        "range": OUT_OF_RANGE,
     }
 
     def to_internal_value(self, value):
@@ -540,6 +578,14 @@ class StoryNoteIn(serializers.Serializer):
     values_feelings = serializers.CharField(max_length=2000, allow_blank=True, default="")
     sensitive = serializers.BooleanField(default=False)
     self_rating = _rating("How well the volunteer listened, 0–10.")
+    minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_MINUTES,
+        required=False,
+        allow_null=True,
+        help_text="How long the conversation lasted, in minutes (the door screen measures it "
+        "from opening the form; the volunteer can change it).",
+    )
 
 
 class CommitmentIn(serializers.Serializer):
@@ -703,7 +749,11 @@ def sync_limits():
     return {
         **_max_lengths(item),
         "new_person": _max_lengths(item.fields["new_person"]),
-        "story_note": {**_max_lengths(note), "themes": note.fields["themes"].max_length},
+        "story_note": {
+            **_max_lengths(note),
+            "themes": note.fields["themes"].max_length,
+            "minutes": note.fields["minutes"].max_value,
+        },
         "commitment": _max_lengths(item.fields["commitments"].child),
         "commitments_per_visit": MAX_COMMITMENTS_PER_VISIT,
         "visits_per_batch": MAX_VISITS_PER_BATCH,

@@ -304,16 +304,35 @@ class Medians:
     notes: int = 0
 
 
+MEDIANS_SQL = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY rating_after - rating_before),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY self_rating),
+       count(*) FILTER (WHERE canvasser_shared_story), count(*)
+FROM ({notes}) AS notes
+"""
+
+
 def note_medians(notes):
-    """The medians a coaching debrief compares against, over the story notes `notes`."""
+    """The medians a coaching debrief compares against, over the story notes `notes`
+    (one aggregate query on PostgreSQL; one pass in Python elsewhere)."""
+    columns = ("minutes", "rating_before", "rating_after", "self_rating", "canvasser_shared_story")
+    if connection.vendor == "postgresql":
+        sql, params = notes.values(*columns).order_by().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(MEDIANS_SQL.format(notes=sql), params)
+            minutes, shift, self_rating, shared, count = cursor.fetchone()
+        return Medians(
+            minutes=median([minutes]) if minutes is not None else None,
+            rating_shift=median([shift]) if shift is not None else None,
+            self_rating=median([self_rating]) if self_rating is not None else None,
+            shared_story_percent=round(100 * shared / count) if count else None,
+            notes=count,
+        )
     minutes, shifts, selfs = [], [], []
     shared = count = 0
     for m, before, after, self_rating, shared_story in (
-        notes.values_list(
-            "minutes", "rating_before", "rating_after", "self_rating", "canvasser_shared_story"
-        )
-        .order_by()
-        .iterator(chunk_size=5000)
+        notes.values_list(*columns).order_by().iterator(chunk_size=5000)
     ):
         count += 1
         shared += shared_story

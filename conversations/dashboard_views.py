@@ -1,7 +1,6 @@
 """The conversations dashboard and the coaching view, for organizers and field leads."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -18,9 +17,9 @@ from conversations.dashboard import (
     volunteer_conversations,
 )
 from conversations.models import StoryNote
+from conversations.numbers import numbers_cached
 
 PAGE_SIZE = 50
-CACHE_SECONDS = 120
 BAD_SHIFT = "That is not a shift: pick one from the list."
 COLUMNS = [
     ("label", "Name"),
@@ -100,13 +99,12 @@ def conversations_dashboard(request, slug):
     campaign = campaign_for_user(request.user, slug, roles=LEADS)
     by = request.GET.get("by", "turf")
     groups = tuple(sorted({"day", by})) if by in GROUPS else ("day",)
-    # Reading a large campaign's numbers takes seconds: they are kept for CACHE_SECONDS
-    # and the page says when they were read.
-    key = f"conversations-dashboard:{campaign.pk}:{'-'.join(groups)}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = _dashboard_read(campaign, groups)
-        cache.set(key, cached, CACHE_SECONDS)
+    # Kept until the next write to what they are counted from (conversations.numbers).
+    cached = numbers_cached(
+        campaign,
+        f"conversations-dashboard:{'-'.join(groups)}",
+        lambda: _dashboard_read(campaign, groups),
+    )
     dashboard, read_at, pictures, ratings = cached
     breakdown, error = _breakdown(request, dashboard)
     context = {
@@ -121,7 +119,6 @@ def conversations_dashboard(request, slug):
         "themes": dashboard.total.themes.most_common(),
         "charts": pictures,
         "read_at": read_at,
-        "cache_seconds": CACHE_SECONDS,
         "can_edit": _can_edit(request.user, campaign),
         "section": "conversations",
     }
@@ -153,12 +150,12 @@ def coaching(request, slug, volunteer_id):
         shift = get_object_or_404(Shift, pk=int(raw), campaign=campaign)
     notes = list(volunteer_conversations(campaign, volunteer, shift=shift)[:200])
     theirs = note_medians(volunteer_conversations(campaign, volunteer, shift=shift))
-    # The campaign's medians read every story note: kept for CACHE_SECONDS, as the dashboard.
-    key = f"coaching-medians:{campaign.pk}"
-    campaign_medians = cache.get(key)
-    if campaign_medians is None:
-        campaign_medians = note_medians(StoryNote.objects.filter(visit__campaign=campaign))
-        cache.set(key, campaign_medians, CACHE_SECONDS)
+    # The campaign's medians read every story note: kept until the next write.
+    campaign_medians = numbers_cached(
+        campaign,
+        "coaching-medians",
+        lambda: note_medians(StoryNote.objects.filter(visit__campaign=campaign)),
+    )
     return render(
         request,
         "dashboard/coaching.html",

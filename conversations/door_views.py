@@ -38,8 +38,6 @@ DOOR_ASSETS = (
 # them in the visitor's language with no second request.
 STRINGS = {
     "knocked": _("{knocked} of {total} doors knocked"),
-    "waiting_one": _("1 visit waiting to sync"),
-    "waiting_other": _("{n} visits waiting to sync"),
     "all_sent": _("Everything is sent"),
     "sync_now": _("Sync now"),
     "syncing": _("Sending…"),
@@ -136,13 +134,6 @@ STRINGS = {
     "do_not_contact": _("do not contact"),
     "do_not_knock": _("Do not knock."),
     "do_not_knock_hint": _("Everyone here asked not to be contacted. Walk on to the next door."),
-    "others_one": _(
-        "Also on this phone: 1 note from another walk list. It is sent whenever there is signal."
-    ),
-    "others_other": _(
-        "Also on this phone: {n} notes from another walk list. They are sent whenever there "
-        "is signal."
-    ),
     "away": _("Away from the walk list"),
     "choose_door": _("Choose the door"),
     "hand_over": _("Send to organizer"),
@@ -150,37 +141,59 @@ STRINGS = {
     "hand_over_failed": _("Could not reach the server: it stays on this phone. Try again."),
     "record_new": _("Save as a new visit"),
     "outcome": _("Outcome"),
+    "minutes": _("Minutes talking"),
+    "minutes_hint": _("Counted from when you opened this form. Change it if that is not right."),
+    "bad_minutes": _("Give the length in whole minutes, from 0 to {max}."),
+    "find": _("Find a door"),
+    "find_hint": _("House number or street"),
+    "next_door": _("Next door not knocked"),
+    "all_knocked": _("Every door on this walk list has been knocked."),
     # The ladder (static/door/shifts.js).
     "shift_pick": _("Which shift? They are signed up when this syncs."),
     "shift_later": _("Not yet: follow up about a shift"),
-    "shift_free": _("{n} spots left"),
     "shift_full": _("full: the waitlist"),
     "no_shifts": _("No shifts are planned yet: the follow-up owner will find them one."),
 }
 
 
-# Strings with a count: both forms go to the phone, which picks one with Intl.PluralRules.
+# Strings with a count: both forms go to the phone, which picks one with Intl.PluralRules
+# (Spanish, like English, says "1 nota" and "2 notas"). Each is an ngettext call on
+# literal text, so that makemessages finds both forms.
 PLURALS = {
-    "conversations": ("{n} conversation", "{n} conversations"),
-    "ended_unsent": (
+    "waiting": lambda n: ngettext("{n} visit waiting to sync", "{n} visits waiting to sync", n),
+    "conversations": lambda n: ngettext("{n} conversation", "{n} conversations", n),
+    "problems": lambda n: ngettext(
+        "{n} visit needs your attention", "{n} visits need your attention", n
+    ),
+    "find_count": lambda n: ngettext("{n} door matches", "{n} doors match", n),
+    "others": lambda n: ngettext(
+        "Also on this phone: {n} note from another walk list. It is sent whenever there is signal.",
+        "Also on this phone: {n} notes from another walk list. They are sent whenever there "
+        "is signal.",
+        n,
+    ),
+    "ended_unsent": lambda n: ngettext(
         "Please reach your organizer: {n} unsent note is kept on this phone until it is "
         "delivered. Do not clear this browser's data.",
         "Please reach your organizer: {n} unsent notes are kept on this phone until they "
         "are delivered. Do not clear this browser's data.",
+        n,
     ),
-    "finish_unsent": (
+    "finish_unsent": lambda n: ngettext(
         "{n} note has not been sent yet. It stays on this phone: keep this page and tap "
         "“Sync now” when you have signal.",
         "{n} notes have not been sent yet. They stay on this phone: keep this page and tap "
         "“Sync now” when you have signal.",
+        n,
     ),
+    "shift_free": lambda n: ngettext("{n} spot left", "{n} spots left", n),
 }
 
 
 def _strings():
     strings = {key: str(value) for key, value in STRINGS.items()}
-    for key, (one, other) in PLURALS.items():
-        strings[key] = {"one": ngettext(one, other, 1), "other": ngettext(one, other, 2)}
+    for key, forms in PLURALS.items():
+        strings[key] = {"one": forms(1), "other": forms(2)}
     return strings
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 import phonenumbers
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -19,9 +20,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from canvass.models import Membership, Volunteer
+from canvass.models import Campaign, Membership, Volunteer
 from conversations import services
 from conversations.models import Channel, Commitment, FollowUpEvent, OptOut, Reminder
+from turf.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +87,16 @@ class FollowUpSections:
         return self.today + self.overdue
 
 
-def followups_queryset():
-    """Commitments with everything a follow-up row shows, in two queries.
+def followups_queryset(commitments=None):
+    """Commitments (all, or those of the queryset `commitments`) with everything a
+    follow-up row shows, in two queries.
 
     Campaigns are prefetched rather than joined so that all the rows of one campaign
     share one instance (its time zone and kinds are read once, not once a row).
     """
+    commitments = Commitment.objects.all() if commitments is None else commitments
     return (
-        Commitment.objects.select_related(
-            "person", "owner", "visit__volunteer", "visit__assignment__turf"
-        )
+        commitments.select_related("person", "owner", "visit__volunteer", "visit__assignment__turf")
         .prefetch_related("campaign")
         .order_by(F("when").asc(nulls_last=True), "created_at", "pk")
     )
@@ -220,33 +222,101 @@ class FollowUpPage:
     sort: str = "when"
 
 
-def _section_filters(campaign, now):
-    tz = campaign.tz
-    today = timezone.localtime(now, tz).date()
-    start = datetime.combine(today, time.min, tzinfo=tz)
-    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
-    return {
-        "today": Q(when__gte=start, when__lt=end),
-        "overdue": Q(when__lt=start),
-        "upcoming": Q(when__gte=end),
-        "undated": Q(when__isnull=True),
-    }
+def _section_filters(campaigns, now):
+    """The four sections as filters, each day read in its campaign's time zone (one
+    condition per time zone among `campaigns`, not one per campaign)."""
+    zones = {}
+    for campaign in campaigns:
+        zones.setdefault(campaign.tz, []).append(campaign.pk)
+    filters = {name: Q(pk__in=[]) for name in SECTIONS[:3]}
+    filters["undated"] = Q(when__isnull=True)
+    for tz, ids in zones.items():
+        today = timezone.localtime(now, tz).date()
+        start = datetime.combine(today, time.min, tzinfo=tz)
+        end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+        # With one time zone (a campaign's page) the campaign is already filtered on.
+        scope = Q() if len(zones) == 1 else Q(campaign_id__in=ids)
+        filters["today"] |= scope & Q(when__gte=start, when__lt=end)
+        filters["overdue"] |= scope & Q(when__lt=start)
+        filters["upcoming"] |= scope & Q(when__gte=end)
+    return filters
 
 
-def _search(queryset, q):
-    """Every word of `q` in the person's name, phone or email, the owner's name, or what."""
+def _search(queryset, q, *, campaigns):
+    """Every word of `q` in the person's name, phone or email, the owner's name, or what.
+
+    The names are looked up first (trigram indexes on PostgreSQL), so the commitments are
+    filtered on a short list of ids rather than joined to every person and owner.
+    """
     for word in q.split():
+        people = Person.objects.filter(campaign__in=campaigns).filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        )
+        owners = get_user_model().objects.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+        )
         queryset = queryset.filter(
-            Q(person__first_name__icontains=word)
-            | Q(person__last_name__icontains=word)
+            Q(person_id__in=people.values("pk"))
             | Q(phone__icontains=word)
             | Q(email__icontains=word)
             | Q(what__icontains=word)
-            | Q(owner__username__icontains=word)
-            | Q(owner__first_name__icontains=word)
-            | Q(owner__last_name__icontains=word)
+            | Q(owner_id__in=owners.values("pk"))
         )
     return queryset
+
+
+def _followups_page(open_commitments, campaigns, *, section, q, sort, page, now):
+    """`open_commitments` (a queryset of open ones in `campaigns`), searched and sorted: one
+    page of `section`, or without it the first OVERVIEW_ROWS of each. A fixed number of
+    queries whatever their number; ValueError names bad input."""
+    now = now or timezone.now()
+    q = (q or "").strip()
+    if len(q) > SEARCH_MAX_LENGTH:
+        raise ValueError(f"Search for at most {SEARCH_MAX_LENGTH} characters.")
+    if sort not in FOLLOWUP_SORTS:
+        raise ValueError(f"“{sort}” is not a sort. Sort by: {', '.join(FOLLOWUP_SORTS)}.")
+    if section and section not in SECTIONS:
+        raise ValueError(f"“{section}” is not a section. Sections: {', '.join(SECTIONS)}.")
+    campaigns = list(campaigns)
+    filters = _section_filters(campaigns, now)
+    matching = _search(open_commitments, q, campaigns=campaigns)
+    counts = matching.order_by().aggregate(
+        **{name: Count("pk", filter=filters[name]) for name in SECTIONS}
+    )
+    # The campaigns are in hand: each row is given its (shared) instance, not a prefetch
+    # query per section.
+    commitments = followups_queryset(matching).prefetch_related(None)
+    by_id = {campaign.pk: campaign for campaign in campaigns}
+
+    def rows_of(queryset):
+        rows = list(queryset)
+        for commitment in rows:
+            commitment.campaign = by_id[commitment.campaign_id]
+        return rows
+
+    order = FOLLOWUP_SORTS[sort]
+    if section:
+        # The page's ids first (an index-only walk of the order, however deep the page),
+        # then only those rows with everything they show.
+        ids = matching.filter(filters[section]).order_by(*order).values_list("pk", flat=True)
+        paginator = Paginator(ids, PAGE_SIZE)
+        paginator.count = counts[section]  # counted above with the others
+        page_obj = paginator.get_page(page)
+        ids = list(page_obj.object_list)
+        found = {c.pk: c for c in rows_of(commitments.filter(pk__in=ids).order_by())}
+        chosen = [found[pk] for pk in ids if pk in found]
+        rows = getattr(followups_sort(chosen, now=now), section)
+        return FollowUpPage(section, counts, [(section, rows)], page_obj, q, sort)
+    first = []
+    for name in SECTIONS:
+        if counts[name]:
+            first += rows_of(commitments.filter(filters[name]).order_by(*order)[:OVERVIEW_ROWS])
+    sorted_rows = followups_sort(first, now=now)
+    return FollowUpPage(
+        "", counts, [(name, getattr(sorted_rows, name)) for name in SECTIONS], None, q, sort
+    )
 
 
 def followups_campaign_page(campaign, *, section="", q="", sort="when", page=1, now=None):
@@ -256,34 +326,21 @@ def followups_campaign_page(campaign, *, section="", q="", sort="when", page=1, 
     A fixed number of queries whatever the campaign's size. Raises ValueError naming
     the problem for an unknown section or sort, or a search over SEARCH_MAX_LENGTH.
     """
-    now = now or timezone.now()
-    q = (q or "").strip()
-    if len(q) > SEARCH_MAX_LENGTH:
-        raise ValueError(f"Search for at most {SEARCH_MAX_LENGTH} characters.")
-    if sort not in FOLLOWUP_SORTS:
-        raise ValueError(f"“{sort}” is not a sort. Sort by: {', '.join(FOLLOWUP_SORTS)}.")
-    if section and section not in SECTIONS:
-        raise ValueError(f"“{section}” is not a section. Sections: {', '.join(SECTIONS)}.")
-    filters = _section_filters(campaign, now)
-    matching = _search(Commitment.objects.filter(campaign=campaign, status=Status.OPEN), q)
-    counts = matching.order_by().aggregate(
-        **{name: Count("pk", filter=filters[name]) for name in SECTIONS}
+    open_commitments = Commitment.objects.filter(campaign=campaign, status=Status.OPEN)
+    return _followups_page(
+        open_commitments, [campaign], section=section, q=q, sort=sort, page=page, now=now
     )
-    commitments = _search(followups_queryset().filter(campaign=campaign, status=Status.OPEN), q)
-    order = FOLLOWUP_SORTS[sort]
-    if section:
-        paginator = Paginator(commitments.filter(filters[section]).order_by(*order), PAGE_SIZE)
-        paginator.count = counts[section]  # counted above with the others
-        page_obj = paginator.get_page(page)
-        rows = getattr(followups_sort(list(page_obj.object_list), now=now), section)
-        return FollowUpPage(section, counts, [(section, rows)], page_obj, q, sort)
-    first = []
-    for name in SECTIONS:
-        if counts[name]:
-            first += commitments.filter(filters[name]).order_by(*order)[:OVERVIEW_ROWS]
-    sorted_rows = followups_sort(first, now=now)
-    return FollowUpPage(
-        "", counts, [(name, getattr(sorted_rows, name)) for name in SECTIONS], None, q, sort
+
+
+def followups_owner_page(user, *, section="", q="", sort="when", page=1, now=None):
+    """My follow-ups, as followups_campaign_page: the open commitments `user` owns in the
+    campaigns they are still a member of, each dated in its own campaign's time zone."""
+    campaigns = Campaign.objects.filter(memberships__user=user).distinct()
+    open_commitments = Commitment.objects.filter(
+        owner=user, status=Status.OPEN, campaign__in=campaigns.values("pk")
+    )
+    return _followups_page(
+        open_commitments, campaigns, section=section, q=q, sort=sort, page=page, now=now
     )
 
 
@@ -354,6 +411,8 @@ def followup_record(*, commitment, outcome, by, note="", new_when=None, now=None
             errors["new_when"] = "Pick the new date and time to reschedule to."
         elif new_when <= now:
             errors["new_when"] = "That date has passed. Pick a date and time still to come."
+        elif not services.when_in_range(new_when):
+            errors["new_when"] = services.OUT_OF_RANGE
     elif new_when is not None:
         errors["new_when"] = "A new date goes only with “Rescheduled”."
     if errors:

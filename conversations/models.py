@@ -181,10 +181,20 @@ class Commitment(models.Model):
     class Meta:
         ordering = ["when", "created_at"]
         # The campaign's follow-ups page: its open commitments by section, in date order.
-        indexes = [models.Index(fields=["campaign", "status", "when"], name="commitment_followups")]
+        indexes = [
+            # The follow-ups pages: a section's count and one page of it in the order shown.
+            models.Index(
+                fields=["campaign", "status", "when", "created_at", "id"],
+                name="commitment_followups_order",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind}: {self.what}"
+
+
+# The start of last_error on a row the per-person daily cap moved to a later day.
+DAY_CAP_HELD = "Held by the daily cap"
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -194,6 +204,10 @@ class ReminderQuerySet(models.QuerySet):
     def needs_a_person(self):
         """Rows nobody will touch again by themselves: a person must look (admin filter)."""
         return self.filter(status__in=[Reminder.Status.UNKNOWN, Reminder.Status.FAILED])
+
+    def held_by_daily_cap(self):
+        """Pending rows the per-person daily cap moved to a later day (shown to organizers)."""
+        return self.filter(status=Reminder.Status.PENDING, last_error__startswith=DAY_CAP_HELD)
 
 
 class Reminder(models.Model):
@@ -208,6 +222,9 @@ class Reminder(models.Model):
         UNKNOWN = "unknown", _("Outcome unknown")
         SUPPRESSED = "suppressed", _("Suppressed")
         CANCELLED = "cancelled", _("Cancelled (plan changed)")
+        # Outcome unknown, and a person chose to send the current plan's next message
+        # instead: it may have arrived, so it still counts towards the cap.
+        REPLACED = "replaced", _("Outcome unknown, replaced by the current plan")
 
     class Recipient(models.TextChoices):
         PERSON = "person", _("The person")
@@ -800,3 +817,6 @@ class HeldVisit(models.Model):
 
     def __str__(self):
         return f"Held visit {self.client_id} ({self.get_problem_display()})"
+
+
+from conversations.numbers import NumbersChange  # noqa: E402, F401  (the numbers' change log)

@@ -9,13 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from canvass.access import ORGANIZERS, campaign_for_user
-from conversations.models import InboundSms, Reminder
+from conversations.models import Commitment, InboundSms, Reminder
 from conversations.services import (
     inbound_answer,
     inbound_mark_handled,
+    reminder_current_next,
     reminder_current_plan,
     reminder_resend_refusal,
     reminder_resolve,
+    reminder_send_current_instead,
 )
 from conversations.services.inbound import ANSWER_MAX_LENGTH
 
@@ -105,7 +107,14 @@ def reminders_needing_a_person(request, slug):
         current = (
             reminder_current_plan(reminder.commitment) if refusal and reminder.commitment else []
         )
-        rows.append({"reminder": reminder, "refusal": refusal, "current": current})
+        upcoming = (
+            reminder_current_next(reminder.commitment)
+            if current and reminder.commitment.status == Commitment.Status.OPEN
+            else None
+        )
+        rows.append(
+            {"reminder": reminder, "refusal": refusal, "current": current, "next": upcoming}
+        )
     return render(
         request, "conversations/needs_a_person.html", {"campaign": campaign, "rows": rows}
     )
@@ -125,4 +134,24 @@ def reminder_settle(request, slug, pk):
     else:
         done = "marked sent" if outcome == "sent" else "queued to be sent again now"
         messages.success(request, f"Reminder to {reminder.to} {done}.")
+    return redirect("reminders_needing_a_person", slug=campaign.slug)
+
+
+@login_required
+@require_POST
+def reminder_current_instead(request, slug, pk):
+    """One tap: send the current plan's next message instead of a row of an older plan."""
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+    reminder = get_object_or_404(Reminder, pk=pk, campaign=campaign)
+    try:
+        upcoming = reminder_send_current_instead(reminder=reminder, by=request.user)
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, f"Nothing was sent: {error}")
+    else:
+        messages.success(
+            request,
+            f"“{upcoming.step_label}” of the current plan queued for {upcoming.to}: it goes out "
+            "now, or when their quiet hours, the daily cap or the gap between messages allow.",
+        )
     return redirect("reminders_needing_a_person", slug=campaign.slug)

@@ -5,6 +5,7 @@ Organizers and field leads read here; a story note's words go through conversati
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,11 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from canvass.access import LEADS, ORGANIZERS, campaign_for_user
-from canvass.models import Membership
+from canvass.models import Membership, language_code
 from conversations.models import Commitment, StoryNote, Visit
 from conversations.notes import story_notes_read
 from conversations.services.lifecycle import person_forget
 from turf.models import Person
+from turf.services import person_details_set
 
 PEOPLE_SHOWN = 50
 
@@ -28,6 +30,27 @@ class ForgetForm(forms.Form):
         label="Erase this person's details, stories and messages. This cannot be undone.",
         error_messages={"required": "Tick the box to confirm: erasing cannot be undone."},
     )
+
+
+class PersonDetailsForm(forms.Form):
+    language = forms.ChoiceField(
+        required=False,
+        choices=[("", "Not recorded (the campaign's language)")] + list(settings.LANGUAGES),
+        help_text="Their reminders and replies go out in it.",
+    )
+    timezone = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Time zone they live in",
+        help_text="An IANA name such as America/Anchorage or Europe/London. Blank: from "
+        "their address, else their number. Texts go only between the campaign's quiet "
+        "hours there.",
+    )
+
+
+def _details_form(person, data=None):
+    initial = {"language": language_code(person.language), "timezone": person.timezone}
+    return PersonDetailsForm(data, initial=initial)
 
 
 def _person_for(campaign, pk):
@@ -73,7 +96,7 @@ def people_list(request, slug):
     )
 
 
-def _person_page(request, campaign, person, *, form=None, status=200):
+def _person_page(request, campaign, person, *, form=None, details_form=None, status=200):
     visits = list(
         Visit.objects.filter(person=person)
         .select_related("volunteer", "household")
@@ -97,6 +120,7 @@ def _person_page(request, campaign, person, *, form=None, status=200):
             "visits": visits,
             "commitments": Commitment.objects.filter(person=person).order_by("-created_at"),
             "forget_form": (form or ForgetForm()) if is_organizer else None,
+            "details_form": (details_form or _details_form(person)) if is_organizer else None,
             "can_edit": is_organizer,
             "section": "people",
         },
@@ -109,6 +133,31 @@ def _person_page(request, campaign, person, *, form=None, status=200):
 def person_detail(request, slug, pk):
     campaign = campaign_for_user(request.user, slug, roles=LEADS)
     return _person_page(request, campaign, _person_for(campaign, pk))
+
+
+@login_required
+@require_POST
+def person_details(request, slug, pk):
+    """An organizer records the language a person speaks and the zone they live in."""
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+    person = _person_for(campaign, pk)
+    form = _details_form(person, request.POST)
+    if form.is_valid():
+        try:
+            person_details_set(
+                person=person,
+                language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["timezone"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field, problem)
+    if form.errors:
+        return _person_page(request, campaign, person, details_form=form, status=400)
+    messages.success(request, "Saved: their next messages use this language and time zone.")
+    return redirect("person_detail", slug=campaign.slug, pk=person.pk)
 
 
 @login_required

@@ -6,10 +6,11 @@ shows a follow-through rate takes it from here.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce, TruncDate
 
 from conversations.models import Commitment, Reminder
+from conversations.numbers import numbers_cached
 
 NO_TURF = "Not from a turf (tabling, phone calls)"
 NO_VOLUNTEER = "No volunteer recorded"
@@ -60,21 +61,21 @@ class CampaignFollowThrough:
     by_day: list = None
 
 
-def _counts():
-    sent_to_person = Reminder.objects.filter(
-        commitment=OuterRef("pk"),
+def _counts(campaign):
+    # Uncorrelated IN rather than EXISTS: PostgreSQL hashes the reminded ids once instead of
+    # probing the reminders once per commitment.
+    sent = Reminder.objects.filter(
+        campaign=campaign,
         recipient_kind=Reminder.Recipient.PERSON,
         status=Reminder.Status.SENT,
     )
     # A shift commitment's reminders are its signup's (canvass/services/notify.py).
-    sent_for_signup = Reminder.objects.filter(
-        signup=OuterRef("shift_signup"),
-        recipient_kind=Reminder.Recipient.PERSON,
-        status=Reminder.Status.SENT,
+    reminded = Q(pk__in=sent.exclude(commitment=None).values("commitment_id")) | Q(
+        shift_signup__in=sent.exclude(signup=None).values("signup_id")
     )
     return {
         "made": Count("pk"),
-        "reminded": Count("pk", filter=Exists(sent_to_person) | Exists(sent_for_signup)),
+        "reminded": Count("pk", filter=reminded),
         "kept": Count("pk", filter=Q(status=Commitment.Status.KEPT)),
         "missed": Count("pk", filter=Q(status=Commitment.Status.MISSED)),
         "to_shift": Count("pk", filter=Q(shift_signup__isnull=False)),
@@ -97,12 +98,21 @@ def campaign_followthrough(campaign, *, breakdowns=True, days=False):
     """The campaign's follow-through, and unless `breakdowns=False`, by turf, volunteer
     and commitment kind; with `days=True`, also by local day.
 
-    One aggregate query per table (four in all, one without breakdowns), whatever
-    the number of commitments.
+    Kept between writes (conversations.numbers): one query when nothing has changed since
+    the last read; else one more aggregate query per table (four in all, one without
+    breakdowns), whatever the number of commitments.
     """
+    return numbers_cached(
+        campaign,
+        f"followthrough:{int(breakdowns)}:{int(days)}",
+        lambda: _followthrough(campaign, breakdowns=breakdowns, days=days),
+    )
+
+
+def _followthrough(campaign, *, breakdowns, days):
     commitments = Commitment.objects.filter(campaign=campaign).order_by()
     total = FollowThrough(
-        label=campaign.name, key=campaign.pk, **commitments.aggregate(**_counts())
+        label=campaign.name, key=campaign.pk, **commitments.aggregate(**_counts(campaign))
     )
     if not breakdowns:
         return CampaignFollowThrough(campaign, total, [], [], [])
@@ -114,7 +124,7 @@ def campaign_followthrough(campaign, *, breakdowns=True, days=False):
             **_numbers(row),
         )
         for row in commitments.values("visit__assignment__turf", "visit__assignment__turf__name")
-        .annotate(**_counts())
+        .annotate(**_counts(campaign))
         .order_by(F("visit__assignment__turf__name").asc(nulls_last=True))
     ]
 
@@ -127,14 +137,14 @@ def campaign_followthrough(campaign, *, breakdowns=True, days=False):
         for row in commitments.values(
             "visit__volunteer", "visit__volunteer__first_name", "visit__volunteer__last_name"
         )
-        .annotate(**_counts())
+        .annotate(**_counts(campaign))
         .order_by(
             F("visit__volunteer__first_name").asc(nulls_last=True), "visit__volunteer__last_name"
         )
     ]
 
     # Every kind the campaign offers gets a row, so a kind nobody has said yes to shows as 0.
-    rows = {row["kind"]: row for row in commitments.values("kind").annotate(**_counts())}
+    rows = {row["kind"]: row for row in commitments.values("kind").annotate(**_counts(campaign))}
     by_kind = []
     for kind in campaign.commitment_kinds:
         row = rows.pop(kind["code"], None)
@@ -151,7 +161,7 @@ def campaign_followthrough(campaign, *, breakdowns=True, days=False):
             FollowThrough(label=row["day"].isoformat(), key=row["day"], **_numbers(row))
             for row in commitments.annotate(day=day)
             .values("day")
-            .annotate(**_counts())
+            .annotate(**_counts(campaign))
             .order_by("day")
         ]
     return CampaignFollowThrough(campaign, total, by_turf, by_volunteer, by_kind, by_day)

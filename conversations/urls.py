@@ -69,8 +69,18 @@ urlpatterns = [
         outbox_views.reminder_settle,
         name="reminder_settle",
     ),
+    path(
+        "c/<slug:slug>/reminders/<int:pk>/current-instead",
+        outbox_views.reminder_current_instead,
+        name="reminder_current_instead",
+    ),
     path("c/<slug:slug>/people/", people_views.people_list, name="people_list"),
     path("c/<slug:slug>/people/<int:pk>/", people_views.person_detail, name="person_detail"),
+    path(
+        "c/<slug:slug>/people/<int:pk>/details/",
+        people_views.person_details,
+        name="person_details",
+    ),
     path(
         "c/<slug:slug>/people/<int:pk>/forget/",
         people_views.person_forget_view,

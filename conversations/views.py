@@ -18,7 +18,7 @@ from conversations.followups import (
     commitment_for_user,
     followup_record,
     followups_campaign_page,
-    followups_for_owner,
+    followups_owner_page,
     followups_sort,
 )
 from conversations.models import FollowUpEvent
@@ -51,25 +51,12 @@ def _sections(followups):
     ]
 
 
-@login_required
-@require_GET
-def followups_mine(request):
-    followups = followups_for_owner(request.user)
-    return render(
-        request,
-        "conversations/followups.html",
-        {"sections": _sections(followups), "total": len(followups), "show_campaign": True},
-    )
-
-
-@login_required
-@require_GET
-def followups_campaign(request, slug):
-    """Every open commitment in the campaign, for its organizers to see and act on."""
-    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+def _followups_render(request, campaign, read, **extra):
+    """The follow-ups page (the campaign's, or with `campaign` None the user's own): the
+    page `read(section=, q=, sort=, page=)` returns, or its ValueError as a 400."""
+    context = {"campaign": campaign, "sorts": SORT_LABELS, **extra}
     try:
-        found = followups_campaign_page(
-            campaign,
+        found = read(
             section=request.GET.get("section", ""),
             q=request.GET.get("q", ""),
             sort=request.GET.get("sort", "when"),
@@ -77,29 +64,43 @@ def followups_campaign(request, slug):
         )
     except ValueError as exc:
         return render(
-            request,
-            "conversations/followups_campaign.html",
-            {"campaign": campaign, "error": str(exc), "sorts": SORT_LABELS},
-            status=400,
+            request, "conversations/followups.html", {**context, "error": str(exc)}, status=400
         )
     titles = {key: (title, empty) for key, title, _rows, empty in _sections(FollowUpSections())}
     sections = [
         (key, titles[key][0], rows, titles[key][1], found.counts[key])
         for key, rows in found.sections
     ]
-    return render(
-        request,
-        "conversations/followups_campaign.html",
-        {
-            "campaign": campaign,
-            "found": found,
-            "sections": sections,
-            "tabs": [(key, titles[key][0], found.counts[key]) for key in SECTIONS],
-            "total": sum(found.counts.values()),
-            "sorts": SORT_LABELS,
-            "show_owner": True,
-        },
+    context.update(
+        found=found,
+        sections=sections,
+        tabs=[(key, titles[key][0], found.counts[key]) for key in SECTIONS],
+        total=sum(found.counts.values()),
     )
+    return render(request, "conversations/followups.html", context)
+
+
+@login_required
+@require_GET
+def followups_mine(request):
+    """The open commitments the user owns, in every campaign they are a member of."""
+
+    def read(**options):
+        return followups_owner_page(request.user, **options)
+
+    return _followups_render(request, None, read, show_campaign=True)
+
+
+@login_required
+@require_GET
+def followups_campaign(request, slug):
+    """Every open commitment in the campaign, for its organizers to see and act on."""
+    campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
+
+    def read(**options):
+        return followups_campaign_page(campaign, **options)
+
+    return _followups_render(request, campaign, read, show_owner=True)
 
 
 def _next_url(request):

@@ -120,11 +120,17 @@ RULES = {
     "reply_handled": ORGANIZERS,
     "reminders_needing_a_person": ORGANIZERS,
     "reminder_settle": ORGANIZERS,
+    "reminder_current_instead": ORGANIZERS,
     "conversations_dashboard": LEADS,
     "coaching": LEADS,
     "import_report": ORGANIZERS,
     "turf_cut": ORGANIZERS,
     "turf_status": ORGANIZERS,
+    "turf_edit_select": ORGANIZERS,
+    "turf_edit_create": ORGANIZERS,
+    "turf_edit_move": ORGANIZERS,
+    "turf_edit_merge": ORGANIZERS,
+    "turf_edit_split": ORGANIZERS,
     "assign": ORGANIZERS,
     "assignment_revoke": ORGANIZERS,
     "assignment_reissue": ORGANIZERS,
@@ -136,6 +142,7 @@ RULES = {
     "message_template_edit": ORGANIZERS,
     "message_template_delete": ORGANIZERS,
     "person_forget": ORGANIZERS,
+    "person_details": ORGANIZERS,
     "membership_unlock": ORGANIZERS,
     "campaign_security": ORGANIZERS,
     "shift_new": ORGANIZERS,
@@ -259,6 +266,7 @@ def _world():
         ).pk,
         "person_detail": person.pk,
         "person_forget": person.pk,
+        "person_details": person.pk,
         "held_visit_done": HeldVisit.objects.create(
             client_id="00000000-0000-4000-8000-000000000001",
             campaign=campaign,
@@ -282,6 +290,7 @@ def _world():
         ).pk,
     }
     by_name["reply_handled"] = by_name["reply_answer"]
+    by_name["reminder_current_instead"] = by_name["reminder_settle"]
     for name in ("paper_entry", "assignment_link", "assignment_link_send"):
         by_name[name] = assignment.pk
     for name in ("export_job_status", "export_download"):

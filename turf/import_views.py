@@ -25,6 +25,7 @@ from turf.imports import (
     import_job_create,
     import_job_fail,
     import_job_retry,
+    import_preset_name_check,
     import_preset_save,
     mapping_by_name,
     mapping_guess,
@@ -138,6 +139,7 @@ def import_upload(request, slug):
             "jobs": jobs,
             "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB,
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -174,8 +176,12 @@ def import_map(request, slug, job_id):
     if request.method == "POST" and form.is_valid():
         try:
             resolved = mapping_resolve(form.mapping(), shape)
+            if form.cleaned_data["save_as"]:
+                import_preset_name_check(form.cleaned_data["save_as"])
         except ImportFileError as exc:
             form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_error("save_as", exc)
         else:
             stored = mapping_by_name(resolved, shape)
             if form.cleaned_data["save_as"]:
@@ -209,6 +215,7 @@ def import_map(request, slug, job_id):
                 "": "fixed character positions",
             }[shape.delimiter],
         },
+        status=400 if form.errors else 200,
     )
 
 

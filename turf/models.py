@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from canvass.models import Campaign, Shift, Volunteer
+from canvass.models import Campaign, Shift, Volunteer, validate_timezone
 from canvass.phones import PhoneNumberField
 
 
@@ -130,6 +130,14 @@ class Person(models.Model):
     phone = PhoneNumberField()
     email = models.EmailField(blank=True)
     language = models.CharField(max_length=10, blank=True)
+    # The zone they said they live in (an IANA name), from the door, an organizer or the
+    # voter file: their quiet hours are this zone's, before the household's or the number's.
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="Where they live, e.g. America/Anchorage. Blank: from their address or number.",
+    )
     # A voter-file or VAN id; unique within a campaign so re-imports update, not duplicate.
     external_id = models.CharField(max_length=100, blank=True)
     contact_consent = models.BooleanField(

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from canvass.models import AuditEvent
-from turf.models import Assignment, Turf, hash_token
+from canvass.models import AuditEvent, validate_timezone
+from turf.models import Assignment, Person, Turf, hash_token
 
 # A link lives until the end of its shift plus this, and never longer than MAX_LINK_LIFE.
 LINK_GRACE = timedelta(hours=12)
@@ -260,3 +260,38 @@ def assignment_link_send(*, assignment, volunteer, channel, request_key, sent_by
         )
     local_now = now.astimezone(recipient_timezone(reminder))
     return reminder, quiet_until(assignment.turf.campaign, local_now)
+
+
+def person_details_set(*, person, language, time_zone, by=None):
+    """Record the language a person speaks and the zone they live in (an IANA name), as an
+    organizer heard them. Blank keeps nothing (the campaign's language; the zone from their
+    address or number). Raises ValidationError, changing nothing, on a language Porchlight
+    does not speak or a zone that is not one. Audited (which fields, not their values)."""
+    language, time_zone = (language or "").strip(), (time_zone or "").strip()
+    errors = {}
+    if language and language not in dict(settings.LANGUAGES):
+        errors["language"] = f"“{language}” is not a language messages can go out in."
+    if time_zone:
+        try:
+            validate_timezone(time_zone)
+        except ValidationError as exc:
+            errors["timezone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    changed = [
+        field
+        for field, value in (("language", language), ("timezone", time_zone))
+        if getattr(person, field) != value
+    ]
+    if changed:
+        with transaction.atomic():
+            Person.objects.filter(pk=person.pk).update(language=language, timezone=time_zone)
+            AuditEvent.objects.create(
+                campaign_id=person.campaign_id,
+                actor=by,
+                action="person.details",
+                target=f"person:{person.pk}",
+                detail={"changed": changed},
+            )
+        person.language, person.timezone = language, time_zone
+    return person

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from turf import assign_views, import_views, locate_views, paper_views, views
+from turf import assign_views, edit_views, import_views, locate_views, paper_views, views
 
 urlpatterns = [
     path("c/<slug:slug>/import/", import_views.import_upload, name="import_upload"),
@@ -77,6 +77,15 @@ urlpatterns = [
         "c/<slug:slug>/households/<int:pk>/locate/",
         locate_views.household_locate_view,
         name="household_locate",
+    ),
+    path("c/<slug:slug>/map/edit/pick.json", edit_views.turf_edit_select, name="turf_edit_select"),
+    path("c/<slug:slug>/map/edit/new-turf/", edit_views.turf_edit_create, name="turf_edit_create"),
+    path("c/<slug:slug>/map/edit/move/", edit_views.turf_edit_move, name="turf_edit_move"),
+    path("c/<slug:slug>/map/edit/merge/", edit_views.turf_edit_merge, name="turf_edit_merge"),
+    path(
+        "c/<slug:slug>/turfs/<int:turf_id>/split/",
+        edit_views.turf_edit_split,
+        name="turf_edit_split",
     ),
     path("c/<slug:slug>/map/turfs.geojson", views.turfs_geojson, name="turfs_geojson"),
     path(

@@ -20,11 +20,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from canvass.access import LEADS, ORGANIZERS, campaign_for_user
 from canvass.models import Volunteer
 from conversations.models import Visit
+from turf.editing import turfs_with_doors
 from turf.models import Assignment, Household, Person, Turf, TurfStop
 from turf.services import (
     turf_status_set,
@@ -67,26 +69,41 @@ def _text_param(params, name, model, field):
 
 
 def turf_progress(turf_ids):
-    """{turf_id: {"knocked": distinct doors with a visit, "conversations": n}} for `turf_ids`.
+    """{turf_id: {"knocked": doors with a visit, "conversations": n}} for `turf_ids`.
 
-    Counted through the turf's assignments, revoked ones included, so a
-    reassignment mid-shift loses none of the doors already knocked.
+    Counted at the doors the turf holds now, through any walk-list link, revoked ones
+    included: a reassignment mid-shift loses none of the doors already knocked, and a door
+    moved to another turf by hand (turf.editing) takes its visits along. Conversations
+    away from the walk list (no door) count for the turf whose link recorded them.
     """
-    rows = (
-        Visit.objects.filter(assignment__turf_id__in=turf_ids)
-        .values("assignment__turf_id")
+    at_doors = (
+        Visit.objects.filter(assignment__isnull=False, household__stops__turf_id__in=turf_ids)
+        .values("household__stops__turf_id")
         .annotate(
             knocked=Count("household", distinct=True),
             conversations=Count("pk", filter=Q(outcome=OUTCOMES.CONVERSATION)),
         )
     )
-    return {
-        row["assignment__turf_id"]: {
+    progress = {
+        row["household__stops__turf_id"]: {
             "knocked": row["knocked"],
             "conversations": row["conversations"],
         }
-        for row in rows
+        for row in at_doors
     }
+    away = (
+        Visit.objects.filter(
+            household__isnull=True,
+            assignment__turf_id__in=turf_ids,
+            outcome=OUTCOMES.CONVERSATION,
+        )
+        .values("assignment__turf_id")
+        .annotate(n=Count("pk"))
+    )
+    for row in away:
+        counts = progress.setdefault(row["assignment__turf_id"], {"knocked": 0, "conversations": 0})
+        counts["conversations"] += row["n"]
+    return progress
 
 
 def _with_assignments():
@@ -249,9 +266,10 @@ def turf_detail(request, slug, turf_id):
     stops = list(
         TurfStop.objects.filter(turf=turf).select_related("household").order_by("position")
     )
-    # The latest outcome at each door, through this turf's links only.
+    # The latest outcome at each door, through any walk-list link (the one of the turf a
+    # door was moved from, too).
     latest = dict(
-        Visit.objects.filter(assignment__turf=turf)
+        Visit.objects.filter(assignment__isnull=False, household__stops__turf=turf)
         .order_by("household_id", "happened_at")
         .values_list("household_id", "outcome")
     )
@@ -514,10 +532,27 @@ def segno_svg(text):
 # --- Map ----------------------------------------------------------------------
 
 
+# What the map's editing panel writes itself; everything else it shows comes from the server.
+EDIT_STRINGS = {
+    "none": _("No doors picked."),
+    "picked": _("{doors} doors picked"),
+    "from_turf": _("{picked} of the {doors} on “{name}”"),
+    "handed_out": _("handed out"),
+    "no_turf": _("{n} on no turf"),
+    "split": _("Split in two"),
+    "working": _("Working…"),
+    "pick_first": _("Pick doors first: draw an outline or click doors."),
+    "merge_into": _("Merge the ticked turfs into “{name}”"),
+    "merge": _("Merge the ticked turfs"),
+    "failed": _("The change could not be made: {error}"),
+}
+
+
 @login_required
 @require_GET
 def turf_map(request, slug):
     campaign = campaign_for_user(request.user, slug, roles=LEADS)
+    can_edit = _is_organizer(request.user, campaign)
     return render(
         request,
         "dashboard/map.html",
@@ -527,7 +562,9 @@ def turf_map(request, slug):
             "turfs": Turf.objects.filter(campaign=campaign).order_by("name").only("pk", "name"),
             "tiles_url": settings.MAP_TILES_URL,
             "tiles_attribution": settings.MAP_TILES_ATTRIBUTION,
-            "can_edit": _is_organizer(request.user, campaign),
+            "can_edit": can_edit,
+            "edit_turfs": turfs_with_doors(campaign) if can_edit else [],
+            "edit_strings": {key: str(value) for key, value in EDIT_STRINGS.items()},
             "section": "map",
         },
     )

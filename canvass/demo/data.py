@@ -36,6 +36,27 @@ CAMPAIGN = {
         {"code": "follow_up", "label": "Talk again"},
     ],
     "sender_name": "the Riverside Tenants Union",
+    # The door screen in Spanish shows these (set on the campaign's door script page).
+    "script_translations": {
+        "es": {
+            "rating_question": (
+                "Del 0 al 10, ¿qué opina de limitar al 5% los aumentos anuales de renta "
+                "en Riverside?"
+            ),
+            "story_themes": {
+                "Rent going up": "La renta sube",
+                "Repairs and landlords": "Reparaciones y caseros",
+                "Being pushed out": "Verse obligado a mudarse",
+                "Work and wages": "Trabajo y salarios",
+                "Family": "Familia",
+                "Health": "Salud",
+                "Feeling judged": "Sentirse juzgado",
+                "Faith": "Fe",
+                "Neighbors and community": "Vecinos y comunidad",
+                "A loved one affected": "Un ser querido afectado",
+            },
+        }
+    },
 }
 STAFF = [
     # username, first, last, email, role, is_superuser

@@ -16,10 +16,12 @@ from conversations.services.delivery import (
     recipient_timezone,
     recipient_timezones,
     reminder_create,
+    reminder_current_next,
     reminder_current_plan,
     reminder_resend_refusal,
     reminder_resolve,
     reminder_send,
+    reminder_send_current_instead,
     reminders_dispatch,
     reminders_due_ids,
     reminders_recover_stale,
@@ -33,7 +35,10 @@ from conversations.services.inbound import (
     sms_keyword,
 )
 from conversations.services.plans import (
+    EARLIEST,
+    LATEST,
     MAX_PERSON_MESSAGES,
+    OUT_OF_RANGE,
     commitment_cancel,
     commitment_change,
     commitment_plan_trim,
@@ -44,6 +49,7 @@ from conversations.services.plans import (
     owner_timezone,
     plan_owner_times,
     plan_person_times,
+    when_in_range,
     when_text,
 )
 from conversations.services.visits import (
@@ -56,7 +62,10 @@ from conversations.services.visits import (
 
 __all__ = [
     "DISPATCH_BATCH",
+    "EARLIEST",
+    "LATEST",
     "MAX_PERSON_MESSAGES",
+    "OUT_OF_RANGE",
     "VISIT_CONFLICT_MESSAGE",
     "VisitConflict",
     "VisitInvalid",
@@ -78,10 +87,12 @@ __all__ = [
     "recipient_timezone",
     "recipient_timezones",
     "reminder_create",
+    "reminder_current_next",
     "reminder_current_plan",
     "reminder_resend_refusal",
     "reminder_resolve",
     "reminder_send",
+    "reminder_send_current_instead",
     "reminders_dispatch",
     "reminders_due_ids",
     "reminders_recover_stale",
@@ -91,5 +102,6 @@ __all__ = [
     "sms_keyword",
     "visit_content_hash",
     "visit_record",
+    "when_in_range",
     "when_text",
 ]

@@ -60,10 +60,10 @@ CAP_LEFT_OUT = (
 
 
 def _delivered(queryset):
-    """Rows that may have reached their recipient: sent, unknown, or handed to the
-    provider and not yet answered (a claimed row not yet stamped has not gone)."""
+    """Rows that may have reached their recipient: sent, unknown (replaced or not), or
+    handed to the provider and not yet answered (a claimed row not yet stamped has not gone)."""
     return queryset.filter(
-        Q(status__in=[Reminder.Status.SENT, Reminder.Status.UNKNOWN])
+        Q(status__in=[Reminder.Status.SENT, Reminder.Status.UNKNOWN, Reminder.Status.REPLACED])
         | Q(status=Reminder.Status.SENDING, provider_called_at__isnull=False)
     )
 
@@ -74,7 +74,12 @@ def person_messages_count(commitment):
     return _delivered(commitment.reminders.filter(recipient_kind=Reminder.Recipient.PERSON)).count()
 
 
-def _zone_for(*, channel, to, campaign):
+def _zone_for(*, channel, to, campaign, person=None):
+    """The zone to write a message's times in: the person's own (given or located), else
+    the number's when it has only one, else the campaign's."""
+    known = person_timezone(person)
+    if known is not None:
+        return known
     if channel == Channel.SMS:
         zones = phone_timezones(to)
         if len(zones) == 1:
@@ -96,11 +101,19 @@ def household_timezone(household):
     return _zone(tzfpy.get_tz(household.lng, household.lat))
 
 
+def person_timezone(person):
+    """The zone a person lives in, best known first: the one they gave (Person.timezone),
+    else their household's when located; None when neither is known."""
+    if person is None:
+        return None
+    return _zone(person.timezone) or household_timezone(person.household)
+
+
 def recipient_timezones(reminder):
     """The zones the recipient may be in, best known first: their own when recorded (an
-    owner's profile), the person's household when located, else every zone phonenumbers
-    names for the number (an Alaska number may be in Anchorage or Adak), else the
-    campaign's. Quiet hours must hold in all of them."""
+    owner's profile), the zone the person gave, the person's household when located, else
+    every zone phonenumbers names for the number (an Alaska number may be in Anchorage or
+    Adak), else the campaign's. Quiet hours must hold in all of them."""
     own = _zone(reminder.recipient_timezone)
     if own is not None:
         return [own]
@@ -110,9 +123,9 @@ def recipient_timezones(reminder):
         and commitment is not None
         and commitment.person_id
     ):
-        located = household_timezone(commitment.person.household)
-        if located is not None:
-            return [located]
+        known = person_timezone(commitment.person)
+        if known is not None:
+            return [known]
     if reminder.channel == Channel.SMS:
         zones = [zone for zone in map(_zone, phone_timezones(reminder.to)) if zone is not None]
         if zones:
@@ -626,6 +639,85 @@ def reminder_resend_refusal(reminder):
         + "), so it would give them old details. "
         + (f"The current plan: {listed}." if listed else "The current plan has nothing to send.")
     )
+
+
+def reminder_current_next(commitment):
+    """The current plan's next message to the person still to go (pending), or None."""
+    for row in reminder_current_plan(commitment):
+        if (
+            row.status == Reminder.Status.PENDING
+            and row.recipient_kind == Reminder.Recipient.PERSON
+        ):
+            return row
+    return None
+
+
+def reminder_send_current_instead(*, reminder, by, now=None):
+    """Instead of sending again a row of an older plan, send the current plan's next message
+    to the person now. Returns that row.
+
+    It goes through the outbox like any other: quiet hours, the caps, the gap and opt-outs
+    still hold when the worker takes it. The old row stops waiting for a person: a failed
+    one never arrived (suppressed), an unknown one may have, so it is "replaced" and still
+    counts towards the cap. Raises ValidationError, changing nothing, when the row is not
+    waiting for a person, is of the current plan (send it again instead), its commitment
+    is no longer open, or the current plan has nothing left to send. Audited.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        old = (
+            Reminder.objects.select_for_update()
+            .filter(pk=reminder.pk, status__in=[Reminder.Status.UNKNOWN, Reminder.Status.FAILED])
+            .first()
+        )
+        if old is None:
+            raise ValidationError(f"Reminder {reminder.pk} is not waiting for a person.")
+        if old.commitment_id is None:
+            raise ValidationError(f"Reminder {old.pk} is not about a commitment: no plan to send.")
+        commitment = Commitment.objects.select_for_update().get(pk=old.commitment_id)
+        if commitment.status != Commitment.Status.OPEN:
+            raise ValidationError(
+                f"Its commitment is {commitment.get_status_display().lower()}: there is "
+                "nothing more to tell them about it."
+            )
+        version = reminder_plan_version(old)
+        if version is None or version == commitment.plan_version:
+            raise ValidationError(
+                f"Reminder {old.pk} belongs to the current plan: use “Send again now”."
+            )
+        upcoming = reminder_current_next(commitment)
+        if upcoming is None:
+            raise ValidationError(
+                "The current plan has nothing left to send to them: every message of it "
+                "has gone or was left out."
+            )
+        if upcoming.send_at > now:
+            Reminder.objects.filter(pk=upcoming.pk, status=Reminder.Status.PENDING).update(
+                send_at=now, queued_at=None
+            )
+        who = by.get_full_name() or by.get_username()
+        note = (
+            f"Replaced: {who} sent the current plan's “{upcoming.step_label}” instead, "
+            f"on {now.astimezone(commitment.campaign.tz):%b %-d at %H:%M}."
+        )
+        Reminder.objects.filter(pk=old.pk).update(
+            status=(
+                Reminder.Status.REPLACED
+                if old.status == Reminder.Status.UNKNOWN
+                else Reminder.Status.SUPPRESSED
+            ),
+            last_error=note,
+        )
+        AuditEvent.objects.create(
+            campaign=old.campaign,
+            actor=by,
+            action="reminder.resolve.current_instead",
+            target=f"reminder {old.pk}",
+            detail={"to": old.to, "was": old.status, "instead": upcoming.pk},
+        )
+        enqueue_on_commit("conversations.tasks.reminder_send", upcoming.pk)
+    upcoming.refresh_from_db()
+    return upcoming
 
 
 def reminder_resolve(*, reminder, outcome, by):

@@ -175,7 +175,8 @@ SPANISH_REPLIES = {
 
 
 def _reply(*, inbound, step, campaign, commitment, to, language="en"):
-    tz = _zone_for(channel=Channel.SMS, to=to, campaign=campaign)
+    person = commitment.person if commitment is not None else None
+    tz = _zone_for(channel=Channel.SMS, to=to, campaign=campaign, person=person)
     if commitment is not None:
         values = _plan_values(commitment, tz)
         kind = commitment.kind

@@ -108,6 +108,7 @@ def person_forget(*, person, by):
         phone="",
         email="",
         language="",
+        timezone="",
         external_id="",
         household=None,
         contact_consent=False,

@@ -1,7 +1,7 @@
 """Commitments and their follow-up plans: what is sent to whom, and when."""
 
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +31,19 @@ from conversations.services.delivery import (
     person_messages_count,
     reminder_create,
 )
+
+# The years a commitment's time (and a phone's clock) may fall in: reminders are planned
+# days around it in the campaign's time zone, which year 9999 would carry past the
+# calendar's end. The phone is told the same bounds with its walk list.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+OUT_OF_RANGE = f"Give a date from {EARLIEST.year} to {LATEST.year - 1}."
+
+
+def when_in_range(when):
+    """True when `when` (None or an aware datetime) is one a plan can be written for."""
+    return when is None or EARLIEST <= when < LATEST
+
 
 DEFAULT_STEPS = [
     Step.CONFIRM,
@@ -124,8 +137,11 @@ def commitment_record(
     """Record a commitment and write its follow-up plan in the same transaction.
 
     Raises ValidationError (nothing written) when the kind is not one of the
-    campaign's, or the agreed channel has no valid phone or email to use.
+    campaign's, the agreed channel has no valid phone or email to use, or `when` lies
+    outside EARLIEST to LATEST.
     """
+    if not when_in_range(when):
+        raise ValidationError({"when": OUT_OF_RANGE})
     what, phone, email = _commitment_clean(
         campaign=campaign, kind=kind, what=what, channel=channel, phone=phone, email=email
     )
@@ -164,8 +180,10 @@ def commitment_change(
     Pending reminders are cancelled and a new plan is written, in one transaction;
     sent ones are never touched. A new date reopens a commitment that was missed
     or cancelled (it has been rescheduled). Raises ValidationError, changing
-    nothing, on bad input.
+    nothing, on bad input (a `when` outside EARLIEST to LATEST among it).
     """
+    if when is not _UNSET and not when_in_range(when):
+        raise ValidationError({"when": OUT_OF_RANGE})
     with transaction.atomic():
         commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
         new = {
@@ -458,7 +476,7 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None, previo
         else:
             first = Step.CHANGED if details_changed else None
         budget = MAX_PERSON_MESSAGES - already
-        tz = _zone_for(channel=commitment.channel, to=to, campaign=campaign)
+        tz = _zone_for(channel=commitment.channel, to=to, campaign=campaign, person=person)
         times = dict(steps=steps, when=commitment.when, tz=tz, now=now, first_step=first)
         wanted = plan_person_times(**times, budget=None)
         kept = plan_person_times(**times, budget=budget, previous_when=previous_when)

@@ -59,6 +59,8 @@ STORY_NOTE_FIELDS = {
     "sensitive": False,
     "self_rating": None,
 }
+# As StoryNote's check constraint: a conversation longer than four hours is a typo.
+MAX_MINUTES = 240
 NEW_PERSON_FIELDS = {"first_name": "", "last_name": "", "phone": "", "email": ""}
 COMMITMENT_FIELDS = {
     "kind": "",
@@ -99,7 +101,7 @@ def visit_record(
     """
     campaign = assignment.turf.campaign
     new_person = _with_defaults(new_person, NEW_PERSON_FIELDS)
-    story_note = _with_defaults(story_note, STORY_NOTE_FIELDS)
+    story_note = _story_note_with_defaults(story_note)
     commitments = [_commitment_with_defaults(c) for c in commitments]
     content_hash = visit_content_hash(
         client_id=client_id,
@@ -195,6 +197,19 @@ def _with_defaults(given, defaults):
     if unknown:
         raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
     return {**defaults, **given}
+
+
+def _story_note_with_defaults(given):
+    """A story note with its defaults; `minutes` (the conversation's length) only when
+    given, so a visit stored before the door sent it keeps its content hash."""
+    if given is None:
+        return None
+    given = dict(given)
+    minutes = given.pop("minutes", None)
+    note = _with_defaults(given, STORY_NOTE_FIELDS)
+    if minutes is not None:
+        note["minutes"] = minutes
+    return note
 
 
 def _commitment_with_defaults(given):
@@ -320,6 +335,9 @@ def _story_note_errors(story_note, *, campaign):
         value = story_note[field]
         if value is not None and not 0 <= value <= 10:
             errors[field] = "Give a number from 0 to 10, or leave it empty."
+    minutes = story_note.get("minutes")
+    if minutes is not None and not 0 <= minutes <= MAX_MINUTES:
+        errors["minutes"] = f"Give the conversation's length from 0 to {MAX_MINUTES} minutes."
     unknown = [theme for theme in story_note["themes"] if theme not in campaign.story_themes]
     if unknown:
         errors["themes"] = f"“{unknown[0]}” is not one of this campaign's story themes."

@@ -22,16 +22,37 @@ from exports.kinds.base import (
 )
 
 ANY = "any"
-# Wide fields the call list never shows: not read at all (and story text never leaves).
-UNUSED = (
-    "person__household__address_parts",
-    "person__household__location_detail",
-    "visit__story_note__story",
-    "visit__story_note__why",
-    "visit__story_note__values_feelings",
-    "visit__note",
-    "visit__content_hash",
-    "owner__password",
+# The only fields the call list reads: each row builds six small instances, not six
+# whole ones (and story text is never even fetched).
+FIELDS = (
+    "kind",
+    "what",
+    "when",
+    "status",
+    "phone",
+    "email",
+    "campaign_id",
+    "person__first_name",
+    "person__last_name",
+    "person__phone",
+    "person__email",
+    "person__language",
+    "person__external_id",
+    "person__contact_consent",
+    "person__household__house_number",
+    "person__household__street",
+    "person__household__unit",
+    "person__household__city",
+    "person__household__state",
+    "person__household__zip_code",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "visit__place",
+    "visit__story_note__themes",
+    "visit__volunteer__first_name",
+    "visit__volunteer__last_name",
+    "visit__assignment__turf__name",
 )
 
 
@@ -169,7 +190,7 @@ class FollowUpCalls(Kind):
                 "visit__volunteer",
                 "visit__assignment__turf",
             )
-            .defer(*UNUSED)
+            .only(*FIELDS)
             .annotate(opted_out=Exists(opted_out), last_contact=Subquery(last_contact))
             .order_by("when", "created_at", "pk")
         )

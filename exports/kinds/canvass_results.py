@@ -25,6 +25,22 @@ from exports.kinds.base import (
 from exports.models import result_codes
 
 MISSING = "missing"
+# The only fields a row reads (each visit builds four small instances, not four whole ones).
+FIELDS = (
+    "outcome",
+    "happened_at",
+    "place",
+    "person__first_name",
+    "person__last_name",
+    "person__phone",
+    "person__external_id",
+    "household__house_number",
+    "household__street",
+    "household__unit",
+    "story_note__rating_before",
+    "story_note__rating_after",
+    "story_note__themes",
+)
 NO_VOTER_ID = Q(person__isnull=True) | Q(person__external_id="")
 
 
@@ -145,6 +161,7 @@ class CanvassResults(Kind):
         qs = (
             Visit.objects.filter(campaign=campaign)
             .select_related("person", "household", "story_note")
+            .only(*FIELDS)
             .annotate(door_phone=Subquery(door_phone), **activist)
             .order_by("happened_at", "pk")
         )

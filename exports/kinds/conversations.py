@@ -7,6 +7,23 @@ from conversations.notes import story_note_may_read
 from exports.kinds.base import Column, FilterForm, Kind, date_filter, local_text, yes
 
 SENSITIVE_BLANK = "sensitive story texts left blank"
+# What a row reads besides the note's own fields.
+VISIT_FIELDS = (
+    "visit__happened_at",
+    "visit__place",
+    "visit__volunteer__first_name",
+    "visit__volunteer__last_name",
+    "visit__assignment__turf__name",
+)
+NOTE_FIELDS = (
+    "rating_before",
+    "rating_after",
+    "themes",
+    "canvasser_shared_story",
+    "self_rating",
+    "sensitive",
+)
+STORY_FIELDS = ("why", "story", "values_feelings")
 
 
 def _text(attr):
@@ -77,6 +94,7 @@ class Conversations(Kind):
         qs = (
             StoryNote.objects.filter(visit__campaign=campaign)
             .select_related("visit__volunteer", "visit__assignment__turf")
+            .only(*NOTE_FIELDS, *VISIT_FIELDS, *(STORY_FIELDS if ctx.may_read_stories else ()))
             .order_by("visit__happened_at", "pk")
         )
         if filters.get("turf"):

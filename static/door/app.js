@@ -1,6 +1,7 @@
 // The door screen: the walk list, one-tap non-contacts, conversations, and the queue.
 // Every save goes to IndexedDB first; the network is only ever asked afterwards.
-import { conversationForm, describeErrors, fmt, h, isoWithOffset, limitErrors, noteForm, T } from "./form.js";
+import { conversationForm, describeErrors, fmt, h, isoWithOffset, limitErrors, noteForm, T, themeLabel }
+  from "./form.js";
 import * as store from "./store.js";
 import { createSync, fetchJson } from "./sync.js";
 
@@ -23,6 +24,10 @@ let me = null; // which of a pair is holding the phone: their volunteer id
 // Stamped on every visit; the first volunteer listed until a pair says otherwise.
 const holder = () => me ?? bundle?.assignment.volunteers?.[0]?.id ?? null;
 const histories = new Map(); // household id → its <ul> of visits
+const drawn = new Map(); // household id → what its <ul> shows (see historyKey)
+let byDoor = new Map(); // household id → this phone's queued visits there, oldest first
+let listRoot = null; // the walk list as drawn; kept, hidden, while a form is open
+let listStale = false; // the walk list changed while a form was open
 const saving = new Set(); // doors whose non-contact is being saved right now
 
 const sync = createSync({
@@ -38,9 +43,15 @@ const uuid = () =>
   "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
     (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
 
-function toast(text) {
+// `started`: the tap this toast answers; the time until it is painted is measured
+// (the frame after the DOM write, when the volunteer can see it).
+function toast(text, started = null) {
   toastNode.textContent = text;
   toastNode.hidden = false;
+  if (started != null) {
+    requestAnimationFrame(() => setTimeout(() =>
+      performance.measure("door-save-painted", { start: started, end: performance.now() })));
+  }
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { toastNode.hidden = true; }, 4000);
 }
@@ -53,8 +64,8 @@ const unsent = () => queue.length;
 async function saveVisit(payload, previous, started = performance.now(), fromForm = false) {
   const record = { client_id: payload.client_id, token, state: "waiting",
     saved_at: previous?.saved_at ?? Date.now(), payload, errors: null, detail: "" };
-  await (fromForm ? store.putVisitDropDraft(record, token) : store.putVisit(record));
-  toast(T.saved);
+  await (fromForm ? store.putVisitDropDraft(record) : store.putVisit(record));
+  toast(T.saved, started);
   performance.measure("door-save", { start: started, end: performance.now() });
   await refreshQueue();
   sync.syncNow();
@@ -68,7 +79,7 @@ async function refreshQueue() {
   }
   const n = unsent();
   pending.dataset.count = n;
-  pending.textContent = n === 0 ? T.all_sent : n === 1 ? T.waiting_one : fmt("waiting_other", { n });
+  pending.textContent = n === 0 ? T.all_sent : fmt("waiting", { n });
   if (sync.state.retryAt && n && navigator.onLine !== false) {
     if (sync.state.reason) pending.textContent += " " + sync.state.reason;
     pending.textContent += " " + fmt("retry_in", { s: Math.max(1, Math.round((sync.state.retryAt - Date.now()) / 1000)) });
@@ -79,9 +90,50 @@ async function refreshQueue() {
   await renderOthers();
   renderProblems();
   renderBanner();
-  if (view === "list" && bundle) {
-    for (const hh of bundle.households) histories.get(hh.id)?.replaceChildren(...historyItems(hh));
+  if (bundle && listRoot) {
+    refreshCards();
     renderProgress();
+  }
+}
+
+let doorsOf = null; // the bundle `doorsById` was built from
+let doorsById = new Map();
+function door(id) {
+  if (doorsOf !== bundle) {
+    doorsById = new Map(bundle.households.map((hh) => [hh.id, hh]));
+    doorsOf = bundle;
+  }
+  return doorsById.get(id);
+}
+
+// What a door's history shows, in a few characters: a card is redrawn only when it changes.
+function historyKey(hh) {
+  const rows = byDoor.get(hh.id) || [];
+  return `${hh.visits.length}:${hh.visits[0]?.client_id ?? ""}:` +
+    rows.map((row) => `${row.client_id}.${row.state}`).join(",");
+}
+
+function groupQueue() {
+  byDoor = new Map();
+  for (const row of queue) {
+    const id = row.payload.household_id;
+    if (id == null) continue;
+    if (!byDoor.has(id)) byDoor.set(id, []);
+    byDoor.get(id).push(row);
+  }
+}
+
+// After a save or a delivery only the cards whose history changed are touched: on a
+// long turf, rebuilding every card would hold back the "Saved on this phone" paint.
+function refreshCards() {
+  groupQueue();
+  for (const [id, list] of histories) {
+    const hh = door(id);
+    if (!hh) continue;
+    const key = historyKey(hh);
+    if (drawn.get(id) === key) continue;
+    drawn.set(id, key);
+    list.replaceChildren(...historyItems(hh));
   }
 }
 
@@ -119,7 +171,7 @@ function clearIfOver() {
       if (row.state !== "waiting") await handOver(row, { quiet: true });
     }
     if ((await store.listVisits(token)).length) return;
-    await store.deleteDraft(token);
+    await store.deleteDrafts(token);
     await store.deleteBundle(token);
     bundle = null;
     view = "list";
@@ -214,15 +266,14 @@ async function loadBundle() {
 
 function historyItems(hh) {
   const items = [];
-  for (const row of [...queue].reverse()) {
-    if (row.payload.household_id !== hh.id) continue;
+  for (const row of [...(byDoor.get(hh.id) || [])].reverse()) {
     items.push(h("li", { className: "mine" },
       `${day.format(new Date(row.payload.happened_at))} · ${LABEL[row.payload.outcome]} · `,
       h("em", {}, row.state === "waiting" ? T.waiting_mark : row.state === "invalid" ? T.needs_fix : T.conflict)));
   }
   for (const v of hh.visits) {
     items.push(h("li", {}, `${day.format(new Date(v.happened_at))} · ${LABEL[v.outcome] || v.outcome}`,
-      v.themes?.length ? ` · ${v.themes.join(", ")}` : ""));
+      v.themes?.length ? ` · ${v.themes.map((t) => themeLabel(bundle.campaign, t)).join(", ")}` : ""));
   }
   return items;
 }
@@ -276,22 +327,26 @@ async function renderOthers() {
     pending.after(node);
   }
   node.dataset.count = others.length;
-  node.textContent = fmt(others.length === 1 ? "others_one" : "others_other", { n: others.length });
+  node.textContent = fmt("others", { n: others.length });
 }
 
 function renderProblems() {
   let panel = document.getElementById("problems");
   const rows = queue.filter((row) => row.state !== "waiting" || row.trouble);
+  let count = document.getElementById("problems-count");
   if (!rows.length) {
     panel?.remove();
+    count?.remove();
     return;
   }
   if (!panel) {
-    panel = h("ul", { id: "problems", className: "problems" });
-    document.getElementById("sync").append(panel);
+    count = h("p", { id: "problems-count", className: "problems-count" });
+    panel = h("ul", { id: "problems", className: "problems", "aria-labelledby": count.id, tabIndex: 0 });
+    document.getElementById("sync").append(count, panel);
   }
+  count.textContent = fmt("problems", { n: rows.length });
   panel.replaceChildren(...rows.map((row) => {
-    const hh = bundle?.households.find((item) => item.id === row.payload.household_id);
+    const hh = bundle ? door(row.payload.household_id) : null;
     // A door's visit is never called a conversation away from the list, even once its
     // door has left the walk list.
     const where = hh ? address(hh) : row.payload.household_id != null ? T.door_gone : row.payload.place || T.event;
@@ -319,7 +374,8 @@ function renderProblems() {
 // `draft` is a note that was being written when the page last closed: it comes back
 // as it was, with the same client_id, so saving it twice still makes one visit.
 // `row` is a visit being fixed: every part of it can change, its door included.
-function openForm(household, row, draft, cardNote = "") {
+// `held`: this tab already holds the draft's lock (see holdDraft).
+function openForm(household, row, draft, cardNote = "", held = null) {
   if (!bundle) return;
   view = "form";
   const openedAt = draft?.opened_at ?? isoWithOffset();
@@ -332,18 +388,25 @@ function openForm(household, row, draft, cardNote = "") {
   // never lands after the visit was saved or dropped.
   let closed = false;
   let drafting = Promise.resolve();
+  // While the form is open this tab holds its draft: another tab never resumes it.
+  let release = null;
+  (held ? Promise.resolve(held) : holdDraft(clientId)).then((done) => {
+    release = done;
+    if (closed) done?.();
+  });
   const close = async () => {
     closed = true;
+    release?.();
     await drafting;
-    await store.deleteDraft(token);
+    await store.deleteDraft(clientId);
     if (history.state?.doorForm) history.back();
-    view = "list";
-    render();
+    showList();
     if (here) document.getElementById(`h-${here.id}`)?.scrollIntoView();
   };
   const onSave = async (payload) => {
     if (closed) return;
     closed = true;
+    release?.();
     await drafting;
     await saveVisit({ ...payload, client_id: clientId, volunteer_id: row ? row.payload.volunteer_id : holder(),
       happened_at: row ? row.payload.happened_at : openedAt }, row, performance.now(), true);
@@ -353,23 +416,32 @@ function openForm(household, row, draft, cardNote = "") {
     }
     await close();
   };
+  let form = null;
   const onDraft = (payload) => {
+    const minutesEdited = form?.minutesEdited?.() ?? false;
     drafting = drafting.then(() => (closed ? null : store.putDraft({ token, client_id: clientId,
-      opened_at: openedAt, household_id: here?.id ?? null, payload }))).catch(() => {});
+      opened_at: openedAt, household_id: here?.id ?? null, payload,
+      minutes_edited: minutesEdited }))).catch(() => {});
   };
   const doors = row ? bundle.households.map((hh) => [hh.id, address(hh)]) : null;
   const show = (hh, initial) => {
     here = hh;
-    const form = row && row.payload.outcome !== "conversation"
+    form = row && row.payload.outcome !== "conversation"
       ? noteForm({ initial, limits: bundle.limits, title: `${hh ? address(hh) : T.needs_fix} · ${LABEL[row.payload.outcome]}`,
           outcomes: OUTCOMES.filter((o) => o.code !== "conversation").map((o) => [o.code, o.label]),
           doors, onSave, onCancel: close })
       : conversationForm({ bundle, household: hh, initial, onSave, onCancel: close, onDraft, doors,
+          startedAt: Date.parse(openedAt), minutesEdited: Boolean(row) || Boolean(draft?.minutes_edited),
           onDoor: (id, payload) => show(bundle.households.find((item) => item.id === id) || null,
             { ...payload, household_id: id, person_id: null }) });
     if (draft || hh !== household || cardNote) form.dataset.dirty = "1";
     form.addEventListener("input", () => { form.dataset.dirty = "1"; }, { once: true });
-    app.replaceChildren(form);
+    // The walk list stays in the page, hidden: closing the form redraws one card, not all.
+    if (listRoot) listRoot.hidden = true;
+    const tools = document.getElementById("finder");
+    if (tools) tools.hidden = true;
+    app.querySelector("form.story")?.remove();
+    app.append(form);
     scrollTo(0, 0);
     const heading = form.querySelector("h2");
     heading.tabIndex = -1;
@@ -416,10 +488,11 @@ function card(hh) {
   const noteError = h("p", { className: "error", id: `n-${hh.id}-e`, hidden: true });
   const history = h("ul", { className: "history", "aria-label": T.earlier }, historyItems(hh));
   histories.set(hh.id, history);
+  drawn.set(hh.id, historyKey(hh));
   const people = hh.people.map((p) => `${p.first_name} ${p.last_name}`.trim() +
     (p.do_not_contact ? ` (${T.do_not_contact})` : "")).join(", ");
   // Everyone on file here asked not to be contacted: the door is not knocked at all.
-  if (hh.people.length && hh.people.every((p) => p.do_not_contact)) {
+  if (noKnock(hh)) {
     return h("li", { className: "door dnc", id },
       h("h2", { id: `${id}-a` }, address(hh)),
       h("p", { className: "people" }, people),
@@ -467,6 +540,64 @@ function card(hh) {
         } }, T.conversation)));
 }
 
+const noKnock = (hh) => hh.people.length > 0 && hh.people.every((p) => p.do_not_contact);
+const knocked = (hh) => byDoor.has(hh.id) || hh.visits.some((v) => v.client_id);
+
+// Long turfs: find a door by its number or street, or go to the next one not yet
+// knocked. It sits in the sync bar, so it is at hand wherever the list is scrolled to.
+function finder() {
+  const count = h("p", { id: "find-count", className: "hint", "aria-live": "polite" });
+  const input = h("input", { id: "find", type: "search", autocomplete: "off", enterKeyHint: "search",
+    placeholder: T.find_hint, "aria-describedby": count.id,
+    oninput: () => {
+      findDoors(input.value, count);
+      scrollTo(0, 0);
+    } });
+  return h("div", { id: "finder", className: "finder", role: "search" },
+    h("label", { htmlFor: input.id, className: "sr" }, T.find), input,
+    h("button", { type: "button", id: "next-door", onclick: nextDoor }, T.next_door), count);
+}
+
+// A number matches the start of a number in the address ("12" finds 12 and 120 Elm
+// Street, and unit 12B); other words match anywhere in it.
+function findDoors(query, count) {
+  const words = query.toLowerCase().split(/[\s,]+/).filter(Boolean);
+  let found = 0;
+  for (const hh of bundle.households) {
+    const text = address(hh).toLowerCase();
+    const parts = text.split(/[\s,#]+/);
+    const match = words.every((word) => (/^\d/.test(word) ? parts.some((part) => part.startsWith(word))
+      : text.includes(word)));
+    const node = document.getElementById(`h-${hh.id}`);
+    if (node) node.hidden = !match;
+    if (match) found += 1;
+  }
+  count.textContent = words.length ? fmt("find_count", { n: found }) : "";
+}
+
+// The first door not yet knocked after the one at the top of the screen (or, past the
+// last, from the start of the walk list), brought under the sync bar.
+function nextDoor() {
+  const top = document.getElementById("sync").getBoundingClientRect().bottom;
+  const open = bundle.households.filter((hh) => !knocked(hh) && !noKnock(hh))
+    .map((hh) => document.getElementById(`h-${hh.id}`)).filter((node) => node && !node.hidden);
+  // The door at the top of the screen now is the one being passed: the next comes after it.
+  const at = document.elementFromPoint(innerWidth / 2, top + 6)?.closest("li.door");
+  const after = (node) => (at ? at.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING
+    : node.getBoundingClientRect().top > top);
+  const next = open.find(after) ?? open[0];
+  if (!next) {
+    toast(T.all_knocked);
+    return;
+  }
+  // Once scrolled, the bar is stuck at the top of the screen: the door goes just below it.
+  const stuck = document.getElementById("sync").offsetHeight;
+  scrollTo({ top: scrollY + next.getBoundingClientRect().top - stuck - 4 });
+  const heading = next.querySelector("h2");
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+}
+
 // A pair shares one link: each visit says which of them was at the door.
 function pairPicker() {
   const volunteers = bundle.assignment.volunteers || [];
@@ -488,35 +619,70 @@ function finish(out) {
   }
   out.replaceChildren(T.finish_confirm, " ", h("button", { type: "button", className: "primary",
     onclick: async () => {
-      await store.deleteDraft(token);
+      await store.deleteDrafts(token);
       await store.deleteBundle(token);
       bundle = null;
+      listRoot = null;
+      document.getElementById("finder")?.remove();
       app.replaceChildren(h("p", { className: "done", role: "status" }, T.finish_done));
     } }, T.finish_yes));
 }
 
+// Back to the walk list from a form: the list kept while it was open, with the cards
+// that changed redrawn; built afresh only if a new walk list came in meanwhile.
+function showList() {
+  view = "list";
+  app.querySelector("form.story")?.remove();
+  if (!listRoot || listStale || !app.contains(listRoot)) {
+    render();
+    return;
+  }
+  listRoot.hidden = false;
+  const tools = document.getElementById("finder");
+  if (tools) tools.hidden = false;
+  refreshCards();
+  renderProgress();
+}
+
 function render() {
-  if (view !== "list") return;
+  if (view !== "list") {
+    listStale = true;
+    return;
+  }
+  listStale = false;
   histories.clear();
+  drawn.clear();
   document.title = bundle ? `${bundle.assignment.turf.name} · Porchlight` : document.title;
   document.getElementById("turf").textContent = bundle ? bundle.assignment.turf.name : "Porchlight";
   renderBanner();
   if (!bundle) {
+    listRoot = null;
+    document.getElementById("finder")?.remove();
     app.replaceChildren(h("p", {}, ended ? "" : T.no_list));
     return;
   }
+  groupQueue();
   // A fresh walk list can arrive while a note is being typed: keep the words and the focus.
   const typed = new Map([...app.querySelectorAll("input.note")].map((i) => [i.id, i.value]));
   const focused = document.activeElement?.id;
   const out = h("p", { className: "notice", role: "status" });
   // A lone volunteer has no picker: leave it out rather than hand the DOM a null.
-  app.replaceChildren(...[
+  listRoot = h("div", { id: "list" }, ...[
     pairPicker(),
     h("p", { id: "progress", className: "progress" }),
     h("button", { type: "button", className: "event", onclick: () => openForm(null) }, T.event),
     h("ol", { className: "walk" }, bundle.households.map(card)),
     h("button", { type: "button", className: "quiet finish", onclick: () => finish(out) }, T.finish),
     out].filter(Boolean));
+  app.replaceChildren(listRoot);
+  const finding = document.getElementById("find")?.value || "";
+  document.getElementById("finder")?.remove();
+  const tools = finder();
+  document.getElementById("sync-now").after(tools);
+  if (finding) {
+    tools.querySelector("input").value = finding;
+    findDoors(finding, tools.querySelector("#find-count"));
+  }
   for (const [id, value] of typed) { const input = document.getElementById(id); if (input) input.value = value; }
   if (focused && typed.has(focused)) document.getElementById(focused)?.focus();
   renderProgress();
@@ -531,8 +697,7 @@ addEventListener("popstate", () => {
     toast(T.unsaved_form);
     return;
   }
-  view = "list";
-  render();
+  showList();
 });
 addEventListener("online", () => { sync.syncNow(); loadBundle(); });
 addEventListener("offline", refreshQueue);
@@ -576,7 +741,7 @@ async function sweep() {
       if (status === 200 && body) {
         await store.updateBundle(record.token, (stored) => stored && { ...stored, data: body, ended: null, delivered: [] });
       } else if ((status === 403 || status === 404) && !(await store.listVisits(record.token)).length) {
-        await store.deleteDraft(record.token);
+        await store.deleteDrafts(record.token);
         await store.deleteBundle(record.token);
       }
     } catch (error) {
@@ -586,12 +751,67 @@ async function sweep() {
 }
 
 if ("serviceWorker" in navigator) navigator.serviceWorker.register(CONFIG.sw).catch(() => {});
+// Holds the Web Lock of a draft until the returned function is called; resolves to
+// null when another tab of this phone holds it (that tab has the form open).
+function holdDraft(clientId) {
+  if (!navigator.locks) return Promise.resolve(() => {});
+  return new Promise((resolve) => {
+    navigator.locks.request(`porchlight-draft-${clientId}`, { ifAvailable: true }, (lock) => {
+      if (!lock) return resolve(null);
+      return new Promise((done) => resolve(done));
+    });
+  });
+}
+
+// The newest draft of this link that no other tab has open comes back in this one.
 async function resumeDraft() {
-  const draft = await store.getDraft(token);
-  if (!draft || !bundle || view !== "list") return;
-  const household = bundle.households.find((hh) => hh.id === draft.household_id) || null;
-  openForm(household, queue.find((row) => row.client_id === draft.client_id), draft);
-  toast(T.draft_back);
+  for (const draft of await store.listDrafts(token)) {
+    if (!bundle || view !== "list") return;
+    const held = await holdDraft(draft.client_id);
+    if (!held) continue;
+    const household = bundle.households.find((hh) => hh.id === draft.household_id) || null;
+    openForm(household, queue.find((row) => row.client_id === draft.client_id), draft, "", held);
+    toast(T.draft_back);
+    return;
+  }
+}
+
+// Another tab of this phone changed what is stored: the queue, the counter and the
+// walk list here follow it.
+let followTimer = null;
+const followStores = new Set();
+store.onOtherTab((stores) => {
+  for (const name of stores) followStores.add(name);
+  clearTimeout(followTimer);
+  followTimer = setTimeout(async () => {
+    const names = new Set(followStores);
+    followStores.clear();
+    if (names.has("bundles")) await followBundle();
+    if (names.has("visits") || names.has("bundles")) await refreshQueue();
+  }, 30);
+});
+
+async function followBundle() {
+  const record = await store.getBundle(token);
+  if (!record) {
+    // The walk list left the phone from another tab (finished, or the link ended).
+    if (bundle && !(await store.listVisits(token)).length) {
+      bundle = null;
+      render();
+    }
+    return;
+  }
+  if (!bundle) {
+    bundle = record.data;
+    delivered = record.delivered || [];
+    render();
+    return;
+  }
+  const same = record.data.households.length === bundle.households.length &&
+    record.data.households.every((hh, i) => hh.id === bundle.households[i].id);
+  bundle = record.data;
+  delivered = record.delivered || [];
+  if (!same) render();
 }
 
 loadBundle().then(resumeDraft).then(() => sync.syncNow()).then(sweep);

@@ -13,6 +13,12 @@ export function fmt(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
 }
 
+// The campaign's door script in the page's language, where the organizer gave one.
+// Themes are shown in it but sent as the campaign's own words.
+const local = (campaign) => campaign?.script_translations?.[document.documentElement.lang] || {};
+export const questionText = (campaign) => local(campaign).rating_question || campaign.rating_question;
+export const themeLabel = (campaign, theme) => local(campaign).story_themes?.[theme] || theme;
+
 let uid = 0;
 export const nextId = (prefix) => `${prefix}-${++uid}`;
 
@@ -179,6 +185,13 @@ function checkbox(name, label, checked) {
     h("input", { type: "checkbox", id, name, checked: !!checked }), h("label", { htmlFor: id }, label));
 }
 
+// A 0–10 rating: laid out as a grid of two rows (door.css).
+function scaleGroup(...args) {
+  const group = choiceGroup(...args);
+  group.classList.add("scale");
+  return group;
+}
+
 const SCALE = [["", T.not_asked], ...Array.from({ length: 11 }, (_, i) => [String(i), String(i)])];
 
 function commitmentBlock(campaign, owners, region, index, value = {}) {
@@ -220,7 +233,10 @@ function doorField(doors, householdId, awayLabel) {
   return field(T.door, select, "household_id");
 }
 
-export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft, doors, onDoor }) {
+/* `startedAt` (ms): when the conversation began (its form was opened); its length is
+   counted from then until the volunteer changes it (`minutesEdited`). */
+export function conversationForm({ bundle, household, initial, onSave, onCancel, onDraft, doors, onDoor,
+  startedAt = Date.now(), minutesEdited = false }) {
   const { campaign, owners = [] } = bundle;
   const note = initial?.story_note || {};
   // Someone who asked not to be contacted is never offered: no conversation is recorded.
@@ -235,6 +251,12 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
   const scaleText = Object.entries(campaign.scale_labels || {})
     .sort((a, b) => a[0] - b[0]).map(([n, label]) => `${n}: ${label}`).join(" · ");
   const shift = h("output", { className: "shift", "aria-live": "polite" });
+  const mostMinutes = bundle.limits?.story_note?.minutes ?? 240;
+  const measured = () => Math.min(mostMinutes, Math.max(0, Math.round((Date.now() - startedAt) / 60000)));
+  const minutes = h("input", { name: "minutes", type: "number", inputMode: "numeric", min: 0,
+    max: mostMinutes, step: 1, value: String(note.minutes ?? measured()) });
+  if (minutesEdited) minutes.dataset.edited = "1";
+  minutes.addEventListener("input", () => { minutes.dataset.edited = "1"; });
   const commitments = h("div", { className: "commitments" });
   const form = h("form", { className: "story", noValidate: true },
     h("h2", {}, household ? household.address + (household.unit ? `, ${household.unit}` : "") : T.event),
@@ -248,23 +270,36 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
       field(T.last_name, h("input", { name: "last_name", value: np.last_name || "", autocomplete: "off" }), "new_person.last_name"),
       field(T.phone, h("input", { name: "np_phone", type: "tel", value: np.phone || "", autocomplete: "off" }), "new_person.phone"),
       field(T.email, h("input", { name: "np_email", type: "email", value: np.email || "", autocomplete: "off" }), "new_person.email")),
-    h("p", { className: "question", id: `${scaleId}-q` }, campaign.rating_question),
+    h("p", { className: "question", id: `${scaleId}-q` }, questionText(campaign)),
     h("p", { className: "hint", id: scaleId }, scaleText),
-    choiceGroup(T.rating_before, "rb", SCALE, "radio", "story_note.rating_before", note.rating_before ?? "", `${scaleId}-q ${scaleId}`),
+    scaleGroup(T.rating_before, "rb", SCALE, "radio", "story_note.rating_before", note.rating_before ?? "", `${scaleId}-q ${scaleId}`),
     field(T.why, h("textarea", { name: "why", rows: 2, value: note.why || "" }), "story_note.why"),
-    choiceGroup(T.themes, "theme", campaign.story_themes.map((t) => [t, t]), "checkbox", "story_note.themes", note.themes || []),
+    choiceGroup(T.themes, "theme", campaign.story_themes.map((t) => [t, themeLabel(campaign, t)]), "checkbox", "story_note.themes", note.themes || []),
     field(T.story, h("textarea", { name: "story", rows: 5, value: note.story || "" }), "story_note.story", T.story_hint),
     checkbox("shared", T.shared, note.canvasser_shared_story),
     field(T.values, h("textarea", { name: "values", rows: 2, value: note.values_feelings || "" }), "story_note.values_feelings"),
-    choiceGroup(T.rating_after, "ra", SCALE, "radio", "story_note.rating_after", note.rating_after ?? "", `${scaleId}-q ${scaleId}`),
+    scaleGroup(T.rating_after, "ra", SCALE, "radio", "story_note.rating_after", note.rating_after ?? "", `${scaleId}-q ${scaleId}`),
     shift,
-    choiceGroup(T.self_rating, "sr", SCALE, "radio", "story_note.self_rating", note.self_rating ?? ""),
+    scaleGroup(T.self_rating, "sr", SCALE, "radio", "story_note.self_rating", note.self_rating ?? ""),
+    field(T.minutes, minutes, "story_note.minutes", T.minutes_hint),
     checkbox("sensitive", T.sensitive, note.sensitive),
     h("h3", {}, T.commitments),
     h("div", { "data-path": "commitments" }, h("p", { className: "error", hidden: true }), commitments),
     h("button", { type: "button", className: "quiet add", onclick: () => addCommitment() }, T.add_commitment),
     h("div", { className: "actions" },
       ...cancelControls(() => form, onCancel, h("button", { type: "submit", className: "primary" }, T.save))));
+
+  // Until the volunteer changes it, the length follows the clock (and stops with the form).
+  let shown = false;
+  const ticking = setInterval(() => {
+    if (!form.isConnected) {
+      if (shown) clearInterval(ticking);
+      return;
+    }
+    shown = true;
+    if (!minutes.dataset.edited) minutes.value = String(measured());
+  }, 15000);
+  form.minutesEdited = () => Boolean(minutes.dataset.edited);
 
   const region = campaign.phone_region || "US";
   function addCommitment(value) {
@@ -326,6 +361,7 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
         values_feelings: val(form, "values"),
         sensitive: form.querySelector('[name="sensitive"]').checked,
         self_rating: rating("sr"),
+        minutes: minutes.dataset.edited ? (minutes.value === "" ? null : Number(minutes.value)) : measured(),
       },
       commitments: blocks.map((block) => {
         const when = val(block, "when");
@@ -345,6 +381,10 @@ export function conversationForm({ bundle, household, initial, onSave, onCancel,
 
   function check(payload) {
     const errors = limitErrors(payload, bundle.limits);
+    const length = payload.story_note.minutes;
+    if (length !== null && !(Number.isInteger(length) && length >= 0 && length <= mostMinutes)) {
+      errors["story_note.minutes"] = [fmt("bad_minutes", { max: mostMinutes })];
+    }
     if (!household && !payload.place) errors.place = [T.required_place];
     const person = payload.new_person;
     if (person) {

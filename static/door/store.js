@@ -5,6 +5,14 @@ const DB_NAME = "porchlight-door";
 
 let opening = null;
 
+// Every tab of the door screen shares this database: a write in one is told to the
+// others (their pending count, cards and walk list follow), never to the writer itself.
+const channel = "BroadcastChannel" in self ? new BroadcastChannel(DB_NAME) : null;
+const told = (stores) => channel?.postMessage({ stores: [].concat(stores) });
+export function onOtherTab(listener) {
+  channel?.addEventListener("message", (event) => listener(event.data?.stores || []));
+}
+
 function promised(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
@@ -14,18 +22,39 @@ function promised(request) {
 
 export function openDb() {
   opening ||= new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, 2);
-    request.onupgradeneeded = () => {
+    const request = indexedDB.open(DB_NAME, 3);
+    request.onupgradeneeded = (event) => {
       const db = request.result;
       const has = (name) => db.objectStoreNames.contains(name);
       if (!has("bundles")) db.createObjectStore("bundles", { keyPath: "token" });
       if (!has("visits")) {
         db.createObjectStore("visits", { keyPath: "client_id" }).createIndex("token", "token");
       }
-      // One draft per link, so a tab the phone kills in the background loses no words.
-      if (!has("drafts")) db.createObjectStore("drafts", { keyPath: "token" });
+      // One draft per form (its visit's client_id), so a tab the phone kills in the
+      // background loses no words, and two tabs of one link never share a draft.
+      const makeDrafts = () =>
+        db.createObjectStore("drafts", { keyPath: "client_id" }).createIndex("token", "token");
+      if (!has("drafts")) {
+        makeDrafts();
+      } else if (event.oldVersion < 3) {
+        // Version 2 kept one draft per link, keyed by token: moved over as they were.
+        const old = request.transaction.objectStore("drafts").getAll();
+        old.onsuccess = () => {
+          db.deleteObjectStore("drafts");
+          const drafts = makeDrafts();
+          for (const row of old.result) if (row.client_id) drafts.put(row);
+        };
+      }
     };
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => {
+      const db = request.result;
+      // A newer page wants to change the database: let it, and reopen on the next call.
+      db.onversionchange = () => {
+        db.close();
+        opening = null;
+      };
+      resolve(db);
+    };
     request.onerror = () => reject(request.error);
   });
   return opening;
@@ -37,7 +66,10 @@ async function run(storeName, mode, work) {
     const tx = db.transaction(storeName, mode);
     let result;
     Promise.resolve(work(tx.objectStore(storeName))).then((value) => { result = value; }, reject);
-    tx.oncomplete = () => resolve(result);
+    tx.oncomplete = () => {
+      if (mode === "readwrite") told(storeName);
+      resolve(result);
+    };
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error);
   });
@@ -78,13 +110,16 @@ export const putVisit = (record) => run("visits", "readwrite", (s) => promised(s
 
 // The visit from a form and the end of its draft in one transaction: no moment where
 // the phone holds both, so an older draft can never come back over the saved words.
-export async function putVisitDropDraft(record, token) {
+export async function putVisitDropDraft(record) {
   const db = await openDb();
   return new Promise((resolve, reject) => {
     const tx = db.transaction(["visits", "drafts"], "readwrite");
     tx.objectStore("visits").put(record);
-    tx.objectStore("drafts").delete(token);
-    tx.oncomplete = () => resolve();
+    tx.objectStore("drafts").delete(record.client_id);
+    tx.oncomplete = () => {
+      told(["visits", "drafts"]);
+      resolve();
+    };
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error);
   });
@@ -103,8 +138,20 @@ export const updateVisit = (clientId, change) =>
     return next;
   });
 
-export const getDraft = (token) => run("drafts", "readonly", (s) => promised(s.get(token)));
+// A link's drafts, the one written to last first.
+export const listDrafts = (token) =>
+  run("drafts", "readonly", (s) => promised(s.index("token").getAll(token))).then((rows) =>
+    rows.sort((a, b) => (b.written_at || 0) - (a.written_at || 0))
+  );
 
-export const putDraft = (record) => run("drafts", "readwrite", (s) => promised(s.put(record)));
+export const putDraft = (record) =>
+  run("drafts", "readwrite", (s) => promised(s.put({ ...record, written_at: Date.now() })));
 
-export const deleteDraft = (token) => run("drafts", "readwrite", (s) => promised(s.delete(token)));
+export const deleteDraft = (clientId) =>
+  run("drafts", "readwrite", (s) => promised(s.delete(clientId)));
+
+// Every draft of a link: its walk list is leaving the phone.
+export const deleteDrafts = (token) =>
+  run("drafts", "readwrite", async (s) => {
+    for (const key of await promised(s.index("token").getAllKeys(token))) await promised(s.delete(key));
+  });

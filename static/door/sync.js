@@ -39,6 +39,9 @@ export async function fetchJson(url, options = {}) {
 
 /* `current` is the open link's token. Callbacks get the token they are about:
    onEnded(token, kind), onLive(token), onDelivered(token, rows). */
+const exclusive = (work) =>
+  navigator.locks ? navigator.locks.request("porchlight-door-sync", work) : work();
+
 export function createSync({ current, onChange, onEnded, onLive, onDelivered }) {
   let running = false;
   let again = false;
@@ -133,6 +136,27 @@ export function createSync({ current, onChange, onEnded, onLive, onDelivered }) 
     return round.serverErrors >= 2 && !round.delivered ? "stop" : "ok";
   }
 
+  // Sends everything waiting, link by link; true when it stopped short (try later).
+  async function sendAll(round) {
+    for (;;) {
+      const waiting = (await listAllVisits()).filter((row) => row.state === "waiting" &&
+        !round.held.has(row.client_id) && !round.over.has(row.token));
+      if (!waiting.length) return false;
+      // The open link first, then the others, oldest first.
+      const token = waiting.some((row) => row.token === current) ? current : waiting[0].token;
+      const batch = waiting.filter((row) => row.token === token).slice(0, BATCH);
+      let outcome;
+      try {
+        outcome = await deliver(token, batch, round);
+      } catch (error) {
+        // No network, a cut connection or a timeout: the visits stay queued.
+        outcome = "stop";
+      }
+      if (outcome === "ended") round.over.add(token);
+      if (outcome === "stop") return true;
+    }
+  }
+
   async function syncNow() {
     if (running) {
       again = true;
@@ -145,28 +169,9 @@ export function createSync({ current, onChange, onEnded, onLive, onDelivered }) 
     state.sending = true;
     onChange();
     const round = { held: new Set(), over: new Set(), serverErrors: 0, delivered: 0, wait: 0, reason: "" };
-    let stopped = false;
     try {
-      for (;;) {
-        const waiting = (await listAllVisits()).filter((row) => row.state === "waiting" &&
-          !round.held.has(row.client_id) && !round.over.has(row.token));
-        if (!waiting.length) break;
-        // The open link first, then the others, oldest first.
-        const token = waiting.some((row) => row.token === current) ? current : waiting[0].token;
-        const batch = waiting.filter((row) => row.token === token).slice(0, BATCH);
-        let outcome;
-        try {
-          outcome = await deliver(token, batch, round);
-        } catch (error) {
-          // No network, a cut connection or a timeout: the visits stay queued.
-          outcome = "stop";
-        }
-        if (outcome === "ended") round.over.add(token);
-        if (outcome === "stop") {
-          stopped = true;
-          break;
-        }
-      }
+      // One tab of the phone sends at a time: the others wait, then find little left.
+      const stopped = await exclusive(() => sendAll(round));
       state.reason = round.reason;
       if (stopped || round.held.size) {
         scheduleRetry(round.wait);

@@ -84,28 +84,42 @@
 
     var turfsUrl = el.dataset.turfsUrl;
     var householdsUrl = el.dataset.householdsUrl + (query.toString() ? "?" + query : "");
-    Promise.all([getJSON(turfsUrl), getJSON(householdsUrl)])
-      .then(function (results) {
-        var turfs = results[0], households = results[1];
-        var onlyTurf = filters.get("turf");
-        turfLayer.addData(onlyTurf ? {
-          type: "FeatureCollection",
-          features: turfs.features.filter(function (f) { return String(f.id) === onlyTurf; })
-        } : turfs);
-        householdLayer.addData(households);
-        var bounds = householdLayer.getBounds();
-        if (!bounds.isValid()) bounds = turfLayer.getBounds();
-        if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
-        el.dataset.turfCount = turfLayer.getLayers().length;
-        el.dataset.householdCount = householdLayer.getLayers().length;
-        if (status) {
-          status.textContent = turfLayer.getLayers().length + " turfs, " + householdLayer.getLayers().length + " households" +
-            (households.truncated ? " (only the first ones: pick a precinct or a turf to see them all)" : "") + ".";
-        }
-      })
-      .catch(function (error) {
-        if (status) status.textContent = "Could not load the map data: " + error.message;
-      });
+
+    // Loads (or, after an edit, reloads) the outlines and the households.
+    function load() {
+      return Promise.all([getJSON(turfsUrl), getJSON(householdsUrl)])
+        .then(function (results) {
+          var turfs = results[0], households = results[1];
+          var onlyTurf = filters.get("turf");
+          var first = !el.dataset.householdCount;
+          turfLayer.clearLayers();
+          householdLayer.clearLayers();
+          turfLayer.addData(onlyTurf ? {
+            type: "FeatureCollection",
+            features: turfs.features.filter(function (f) { return String(f.id) === onlyTurf; })
+          } : turfs);
+          householdLayer.addData(households);
+          if (first) {
+            var bounds = householdLayer.getBounds();
+            if (!bounds.isValid()) bounds = turfLayer.getBounds();
+            if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+          }
+          el.dataset.turfCount = turfLayer.getLayers().length;
+          el.dataset.householdCount = householdLayer.getLayers().length;
+          if (status) {
+            status.textContent = turfLayer.getLayers().length + " turfs, " + householdLayer.getLayers().length + " households" +
+              (households.truncated ? " (only the first ones: pick a precinct or a turf to see them all)" : "") + ".";
+          }
+          el.dispatchEvent(new CustomEvent("turfmap:loaded"));
+        })
+        .catch(function (error) {
+          if (status) status.textContent = "Could not load the map data: " + error.message;
+        });
+    }
+
+    // What the editing panel (turf_edit.js) works with.
+    el.turfMap = { map: map, households: householdLayer, turfs: turfLayer, reload: load, turfColor: turfColor };
+    load();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -449,6 +449,100 @@ def test_send_again_on_a_row_of_an_older_plan_is_refused_and_offers_the_current_
     assert reload(old).status == Reminder.Status.SENT
 
 
+def _superseded_confirmation(campaign):
+    """A meeting whose confirmation's outcome is unknown, then moved by two days: the
+    "changed" text of the new plan went out, its day-before one is ahead."""
+    from conversations.services import commitment_change, commitment_record
+
+    meeting = commitment_record(
+        campaign=campaign,
+        kind="meeting",
+        what="Tenants' meeting",
+        when=NOON + timedelta(days=10),
+        channel=Channel.SMS,
+        phone=AUSTIN_PHONE,
+    )
+    old = meeting.reminders.get(step=Step.CONFIRM)
+    Reminder.objects.filter(pk=old.pk).update(status=Reminder.Status.UNKNOWN)
+    meeting = commitment_change(commitment=meeting, when=NOON + timedelta(days=12))
+    changed = meeting.reminders.get(step=Step.CHANGED)
+    assert reminder_send(reminder_id=changed.pk) == Reminder.Status.SENT
+    return meeting, reload(old)
+
+
+def test_the_page_sends_the_current_plans_next_message_instead_in_one_tap(
+    client, campaign, organizer, sent_sms
+):
+    with time_machine.travel(NOON, tick=False):
+        meeting, old = _superseded_confirmation(campaign)
+    day_before = meeting.reminders.get(step=Step.DAY_BEFORE, status=Reminder.Status.PENDING)
+    url = reverse("reminders_needing_a_person", args=[campaign.slug])
+    client.force_login(organizer)
+    with time_machine.travel(NOON + timedelta(days=1), tick=False):
+        page = client.get(url).content.decode()
+        assert "older plan" in page
+        assert "Send the current plan’s “The day before, 11:00” now instead" in page.replace(
+            "&#x27;", "’"
+        ).replace("'", "’")
+        done = client.post(
+            reverse("reminder_current_instead", args=[campaign.slug, old.pk]), follow=True
+        )
+        shown = [str(m) for m in done.context["messages"]]
+        assert any("The day before, 11:00" in m and "queued" in m for m in shown), shown
+        assert reminder_send(reminder_id=day_before.pk) == Reminder.Status.SENT
+
+    texts = sent_sms()
+    assert len(texts) == 2, "the changed notice, then the day-before one: never the old date"
+    assert "Sunday Oct 20" in texts[-1].body
+    assert reload(old).status == Reminder.Status.REPLACED
+    assert "Olivia" in old.last_error and "instead" in old.last_error
+    assert AuditEvent.objects.filter(action="reminder.resolve.current_instead").count() == 1
+    # It no longer waits for a person, and still counts: they may have had it.
+    assert old.pk not in Reminder.objects.needs_a_person().values_list("pk", flat=True)
+    assert delivery.person_messages_count(meeting) == 3
+
+
+def test_the_current_plans_message_sent_instead_keeps_quiet_hours_and_opt_outs(
+    campaign, organizer, sent_sms
+):
+    with time_machine.travel(NOON, tick=False):
+        meeting, old = _superseded_confirmation(campaign)
+    night = datetime(2024, 10, 9, 22, 30, tzinfo=CHICAGO)
+    with time_machine.travel(night, tick=False):
+        upcoming = delivery.reminder_send_current_instead(reminder=old, by=organizer)
+        assert upcoming.step == Step.DAY_BEFORE and upcoming.send_at == night
+        assert reminder_send(reminder_id=upcoming.pk) == Reminder.Status.PENDING
+    assert reload(upcoming).send_at == datetime(2024, 10, 10, 8, 0, tzinfo=CHICAGO)
+    OptOut.objects.create(address=AUSTIN_PHONE)
+    with time_machine.travel(datetime(2024, 10, 10, 8, 1, tzinfo=CHICAGO), tick=False):
+        assert reminder_send(reminder_id=upcoming.pk) == Reminder.Status.SUPPRESSED
+    assert len(sent_sms()) == 1, "only the changed notice"
+
+
+@frozen
+def test_nothing_is_sent_instead_for_a_cancelled_commitment_or_a_current_row(
+    client, campaign, organizer, sent_sms
+):
+    meeting, old = _superseded_confirmation(campaign)
+    current = meeting.reminders.get(step=Step.DAY_BEFORE, status=Reminder.Status.PENDING)
+    Reminder.objects.filter(pk=current.pk).update(status=Reminder.Status.FAILED)
+    with pytest.raises(ValidationError, match="current plan"):
+        delivery.reminder_send_current_instead(reminder=reload(current), by=organizer)
+    Reminder.objects.filter(pk=current.pk).update(status=Reminder.Status.PENDING)
+    from conversations.services import commitment_cancel
+
+    commitment_cancel(commitment=meeting)
+    client.force_login(organizer)
+    page = client.get(reverse("reminders_needing_a_person", args=[campaign.slug]))
+    assert "now instead" not in page.content.decode()
+    done = client.post(
+        reverse("reminder_current_instead", args=[campaign.slug, old.pk]), follow=True
+    )
+    assert any("cancelled" in str(m) for m in done.context["messages"])
+    assert reload(old).status == Reminder.Status.UNKNOWN
+    assert len(sent_sms()) == 1
+
+
 @frozen
 def test_send_again_for_a_cancelled_commitment_is_refused(campaign, organizer):
     cancelled = CommitmentFactory(campaign=campaign, status=Commitment.Status.CANCELLED)

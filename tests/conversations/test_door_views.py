@@ -100,3 +100,31 @@ def test_manifest_starts_at_the_link(client, assignment):
     data = json.loads(response.content)
     assert response["Content-Type"] == "application/manifest+json"
     assert (data["start_url"], data["scope"], data["display"]) == (".", "/a/", "standalone")
+
+
+def test_every_door_string_has_spanish_in_each_plural_form(client, assignment):
+    """Strings that read the same in both languages would be listed here; none do."""
+    _, token = assignment
+    english = strings(client.get(reverse("assignment_open", args=[token])))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    spanish = strings(client.get(reverse("assignment_open", args=[token])))
+    assert set(spanish) == set(english)
+    untranslated = [key for key in english if spanish[key] == english[key]]
+    untranslated += [
+        f"{key}.{form}"
+        for key, value in english.items()
+        if isinstance(value, dict)
+        for form in ("one", "other")
+        if spanish[key][form] == value[form]
+    ]
+    assert untranslated == []
+    assert english["finish_unsent"]["one"].startswith("{n} note has")
+    assert english["waiting"] == {
+        "one": "{n} visit waiting to sync",
+        "other": "{n} visits waiting to sync",
+    }
+    assert spanish["waiting"] == {
+        "one": "{n} visita por sincronizar",
+        "other": "{n} visitas por sincronizar",
+    }
+    assert spanish["ended_unsent"]["one"].startswith("Comunícate con tu organizador: {n} nota sin")

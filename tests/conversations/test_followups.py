@@ -6,10 +6,13 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from canvass.models import Membership
+from conversations import services
 from conversations.followups import followup_record, followups_for_owner
 from conversations.models import Channel, Commitment, FollowUpEvent, OptOut, Reminder
 from conversations.services import commitment_record
@@ -168,6 +171,103 @@ def test_my_follow_ups_needs_a_login(client):
     assert response["Location"].startswith(reverse("login"))
 
 
+def _owned(campaign, owner, count, *, days, name, what="Meeting"):
+    people = [
+        PersonFactory(campaign=campaign, first_name=f"{name}{i:03d}", last_name="Neighbor")
+        for i in range(count)
+    ]
+    Commitment.objects.bulk_create(
+        Commitment(
+            campaign=campaign,
+            owner=owner,
+            person=person,
+            kind="meeting",
+            what=f"{what} {i}",
+            when=None if days is None else NOON + timedelta(days=days, minutes=i),
+        )
+        for i, person in enumerate(people)
+    )
+
+
+@pytest.fixture
+def busy_owner(campaign, owner, other_owner):
+    with time_machine.travel(NOON, tick=False):
+        _owned(campaign, owner, 120, days=-3, name="Late")
+        _owned(campaign, owner, 3, days=0, name="Today")
+        _owned(campaign, owner, 2, days=None, name="Someday", what="Call back")
+        _owned(campaign, other_owner, 5, days=-3, name="Omars")
+    return owner
+
+
+@time_machine.travel(NOON, tick=False)
+def test_my_follow_ups_are_paginated_by_section(busy_owner):
+    client = client_for(busy_owner)
+    url = reverse("followups_mine")
+
+    page = client.get(url).content.decode()
+    assert page.count('class="fu"') == 10 + 3 + 2
+    assert "All 120 overdue" in page and "Omars" not in page
+
+    first = client.get(url, {"section": "overdue"}).content.decode()
+    last = client.get(url, {"section": "overdue", "page": 3}).content.decode()
+    assert first.count('class="fu"') == 50 and "Page 1 of 3 (1–50 of 120)" in first
+    assert last.count('class="fu"') == 20 and "Late119" in last and "Late099" not in last
+
+
+@time_machine.travel(NOON, tick=False)
+def test_my_follow_ups_are_searchable_and_sortable(busy_owner):
+    client = client_for(busy_owner)
+    url = reverse("followups_mine")
+
+    found = client.get(url, {"q": "late11", "sort": "-when"}).context["found"]
+    assert found.counts == {"today": 0, "overdue": 10, "upcoming": 0, "undated": 0}
+    assert [r.person_name for r in dict(found.sections)["overdue"]][:2] == [
+        "Late119 Neighbor",
+        "Late118 Neighbor",
+    ]
+    found = client.get(url, {"section": "undated", "q": "call back"}).context["found"]
+    assert [r.person_name for r in dict(found.sections)["undated"]] == [
+        "Someday000 Neighbor",
+        "Someday001 Neighbor",
+    ]
+    found = client.get(url, {"section": "overdue", "sort": "person"}).context["found"]
+    assert dict(found.sections)["overdue"][0].person_name == "Late000 Neighbor"
+    # Another owner's commitments never match a search.
+    assert "No open commitment matches" in client.get(url, {"q": "Omars"}).content.decode()
+
+    response = client.get(url, {"sort": "colour"})
+    assert response.status_code == 400 and "“colour” is not a sort." in response.content.decode()
+    assert client.get(url, {"section": "later"}).status_code == 400
+    assert client.get(url, {"q": "x" * 101}).status_code == 400
+
+
+@time_machine.travel(NOON, tick=False)
+def test_my_follow_ups_read_a_fixed_number_of_queries(
+    campaign, owner, django_assert_max_num_queries
+):
+    west = CampaignFactory(name="Bay tenants", timezone="America/Los_Angeles")
+    MembershipFactory(user=owner, campaign=west, role=Membership.Role.VOLUNTEER)
+    client = client_for(owner)
+    url = reverse("followups_mine")
+
+    def queries(**params):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, params).status_code == 200
+        return len(captured)
+
+    _owned(campaign, owner, 3, days=-1, name="A")
+    _owned(west, owner, 2, days=2, name="W")
+    _owned(west, owner, 1, days=0, name="Y")
+    _owned(campaign, owner, 1, days=None, name="D")
+    small = queries(), queries(section="overdue"), queries(q="A00")
+    _owned(campaign, owner, 90, days=-1, name="B")
+    _owned(west, owner, 40, days=0, name="X")
+    _owned(campaign, owner, 30, days=None, name="C")
+    assert (queries(), queries(section="overdue"), queries(q="A00")) == small
+    with django_assert_max_num_queries(10):
+        client.get(url)
+
+
 # --- Marking ----------------------------------------------------------------------
 
 
@@ -233,6 +333,11 @@ def test_a_date_left_in_the_form_does_not_reschedule_a_kept_commitment(commitmen
         ({"outcome": "rescheduled"}, "Pick the new date and time"),
         ({"outcome": "rescheduled", "new_when": "2024-10-01T09:00"}, "That date has passed"),
         ({"outcome": "rescheduled", "new_when": "next week"}, "Enter a valid date/time"),
+        (
+            {"outcome": "rescheduled", "new_when": "9999-12-31T23:30"},
+            "Give a date from 2000 to 2099",
+        ),
+        ({"outcome": "rescheduled", "new_when": "10000-01-01T09:00"}, "Enter a valid date/time"),
         ({"outcome": "showed up"}, "Select a valid choice"),
         ({"outcome": "kept", "note": "x" * 2001}, "at most 2000 characters"),
     ],
@@ -260,6 +365,21 @@ def test_the_service_refuses_an_unknown_outcome_and_a_stray_date(commitment, own
         )
     assert "only with “Rescheduled”" in str(error.value)
     assert not FollowUpEvent.objects.exists()
+
+
+@time_machine.travel(NOON, tick=False)
+def test_no_path_gives_a_commitment_a_time_past_2099(campaign, commitment):
+    """Reminders are planned days around a commitment's time: year 9999 in Chicago used
+    to overflow the calendar (a 500 after the follow-up was half applied)."""
+    far = datetime(9999, 12, 31, 23, 30, tzinfo=CHICAGO)
+    with pytest.raises(ValidationError, match="Give a date from 2000 to 2099"):
+        commitment_record(campaign=campaign, kind="meeting", what="Meeting", when=far)
+    with pytest.raises(ValidationError, match="Give a date from 2000 to 2099"):
+        services.commitment_change(commitment=commitment, when=far)
+    assert Commitment.objects.get() == commitment
+    commitment.refresh_from_db()
+    assert commitment.when == NOON + timedelta(days=2)
+    assert not Reminder.objects.exclude(send_at__lt=NOON + timedelta(days=3)).exists()
 
 
 @time_machine.travel(NOON, tick=False)

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conversations.api import VisitItemIn
-from conversations.models import Commitment, Reminder, Visit
+from conversations.models import Commitment, HeldVisit, Reminder, Visit
 from tests.conversations.door import (
     bundle,
     conversation,
@@ -157,6 +157,7 @@ def test_the_walk_list_carries_the_limits_the_server_checks(phone, assignment, s
         "story": 10000,
         "values_feelings": 2000,
         "themes": 50,
+        "minutes": 240,
     }
     assert limits["new_person"] == {"first_name": 100, "last_name": 100, "phone": 40, "email": 254}
     assert limits["commitment"] == {"kind": 40, "what": 300, "phone": 40, "email": 254}
@@ -180,3 +181,31 @@ def test_text_over_a_limit_is_refused_for_its_item_with_the_limit_named(phone, a
         "story_note": {"story": "Ensure this field has no more than 10000 characters."}
     }
     assert json.dumps(result)  # a plain answer, whatever was sent
+
+
+@pytest.mark.parametrize("name", ["sync_visits", "sync_held"])
+@pytest.mark.parametrize("depth", [100_000, 990, 600, 40])
+def test_deeply_nested_json_to_each_json_endpoint_is_a_clear_400(phone, assignment, name, depth):
+    """Nesting the parser refuses, and nesting it accepts but nothing after it could walk
+    (validation, the JSON column), get the same answer and leave nothing."""
+    assignment, token = assignment
+    item = knock(doors(assignment)[0])
+    nested = "[" * depth + "]" * depth
+    item_text = json.dumps(item)[:-1] + ', "note": ' + nested + "}"
+    if name == "sync_visits":
+        body = '{"visits": [' + item_text + "]}"
+    else:
+        body = (
+            '{"client_id": "'
+            + item["client_id"]
+            + '", "problem": "invalid", "visit": '
+            + item_text
+            + "}"
+        )
+
+    response = phone.post(reverse(name, args=[token]), data=body, content_type="application/json")
+
+    assert response.status_code == 400, response.content[:300]
+    assert "nested too deeply" in response.json()["detail"]
+    assert not Visit.objects.exists()
+    assert not HeldVisit.objects.exists()

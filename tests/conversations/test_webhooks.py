@@ -319,3 +319,39 @@ def test_replies_written_in_the_same_instant_go_out_in_the_order_written(
     stop_reply, help_reply = sent_sms()[-2:]
     assert "you're unsubscribed" in stop_reply.body
     assert "reminders about what you agreed to" in help_reply.body
+
+
+# --- Bad input ------------------------------------------------------------------------
+
+
+def signed(client, params):
+    qd = QueryDict(mutable=True)
+    qd.update(params)
+    signature = twilio_signature(auth_token=TOKEN, url="http://testserver" + URL, params=qd)
+    return client.post(URL, params, HTTP_X_TWILIO_SIGNATURE=signature)
+
+
+GOOD = {"MessageSid": "SM" + "1" * 32, "From": MARIA, "To": "+15125550000", "Body": "Hi"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("MessageSid", "SM" + "9" * 200, "MessageSid"),
+        ("From", "+1" + "5" * 500, "From"),
+        ("To", "+1" + "5" * 500, "To"),
+        ("Body", "y" * 20_000, "Body"),
+        ("MessageSid", "SM12\x0034", "MessageSid"),
+        ("From", "+1512555\x000123", "From"),
+        ("Body", "STOP\x00", "Body"),
+    ],
+)
+def test_a_signed_text_with_an_over_long_or_nul_field_is_a_400_and_stores_nothing(
+    client, campaign, field, value, message
+):
+    response = signed(client, {**GOOD, field: value})
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not InboundSms.objects.exists()
+    assert not OptOut.objects.exists() and not Reminder.objects.exists()

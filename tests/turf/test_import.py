@@ -677,7 +677,7 @@ def test_upload_of_unreadable_file_shows_the_error(client, campaign, organizer):
         reverse("import_upload", args=[campaign.slug]),
         {"file": SimpleUploadedFile("voters.xlsx", WORKBOOK), "preset": ""},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Save it as CSV" in response.content.decode()
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.FAILED and not job.file
@@ -694,7 +694,7 @@ def test_mapping_without_an_address_is_refused(client, campaign, organizer):
     form = {f"col_{name}": "" for name in imports.FIELDS}
     form.update(col_external_id="0", has_header="1")
     response = client.post(reverse("import_map", args=[campaign.slug, job.pk]), form)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "No column holds an address" in response.content.decode()
     job.refresh_from_db()
     assert job.phase == ImportJob.Phase.MAPPING
@@ -947,7 +947,7 @@ def test_upload_over_the_size_limit_is_refused_with_the_limit(
     assert "Up to 1 MB" in client.get(url).content.decode()
     big = SimpleUploadedFile("v.csv", VAN_HEADER.encode() + b"x" * (2 << 20))
     response = client.post(url, {"file": big, "preset": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "uploads are limited to 1 MB" in response.content.decode()
     assert not ImportJob.objects.exists()
 
@@ -997,3 +997,35 @@ def test_upload_on_storage_without_local_paths_is_imported(
     assert Person.objects.get().household.street == "Elm St"
     job.refresh_from_db()
     assert not job.file  # deleted from the storage once imported
+
+
+def test_a_time_zone_column_gives_the_zone_they_live_in(campaign, tmp_path):
+    path = write(
+        tmp_path,
+        "Voter ID,First Name,Last Name,Address,ZIP,Language,Time Zone\n"
+        "T1,Ada,Byron,7 Rose Ct,78702,Spanish,America/Anchorage\n"
+        "T2,Bo,Lee,8 Rose Ct,78702,,Mars/Olympus\n"
+        "T3,Cy,Cho,9 Rose Ct,78702,,\n",
+    )
+    job = voters_import(campaign=campaign, path=path)
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert job.column_mapping["timezone"] == "Time Zone"
+    found = people(campaign)
+    assert (found["T1"].timezone, found["T1"].language) == ("America/Anchorage", "Spanish")
+    # A zone that is not one keeps the person without it, with a warning for the row.
+    assert found["T2"].timezone == ""
+    assert [(e["row"], e["column"], e["kind"]) for e in job.error_report] == [
+        (3, "Time Zone", "warning")
+    ]
+    # A re-import with the cell blank keeps the zone an organizer or an earlier file gave.
+    again = write(
+        tmp_path,
+        "Voter ID,First Name,Last Name,Address,ZIP,Time Zone\n"
+        "T1,Ada,Byron,7 Rose Ct,78702,\n"
+        "T3,Cy,Cho,9 Rose Ct,78702,Europe/London\n",
+        name="again.csv",
+    )
+    assert voters_import(campaign=campaign, path=again).status == ImportJob.Status.DONE
+    found = people(campaign)
+    assert (found["T1"].timezone, found["T3"].timezone) == ("America/Anchorage", "Europe/London")

@@ -23,6 +23,7 @@ FIELDS = {
     "phone": "Phone",
     "email": "Email",
     "language": "Language",
+    "timezone": "Time zone (e.g. America/Anchorage)",
     "address": "Street address (whole line)",
     "house_number": "House number",
     "street": "Street name",
@@ -46,6 +47,7 @@ ALIASES = {
     "telephone tel preferredphone",
     "email": "email emailaddress preferredemail",
     "language": "language lang preferredlanguage",
+    "timezone": "timezone tz timezonename ianatimezone",
     "address": "address resstreetaddress streetaddress address1 addressline1 "
     "residentialaddress resaddress residenceaddress resaddress1",
     "house_number": "housenumber housenum streetnumber streetnum resstreetnum addressnumber "
@@ -172,13 +174,30 @@ def preset_get(*, campaign, name):
     return presets[name]
 
 
-def import_preset_save(*, campaign, name, has_header, column_mapping, created_by=None):
-    """Save (or replace) a campaign's named column mapping for the next file of this layout."""
-    name = name.strip()
+def import_preset_name_check(name):
+    """The name, stripped, if a campaign may save a preset under it; else ValidationError.
+
+    A built-in preset's name (or label, or a name it had before) in any case is refused:
+    a saved preset of that name would stand in for the built-in one on every later upload.
+    """
+    name = (name or "").strip()
     if not name:
         raise ValidationError("Give the preset a name.")
-    if name in PRESETS:
-        raise ValidationError(f"“{name}” is a built-in preset. Choose another name.")
+    limit = ImportPreset._meta.get_field("name").max_length
+    if len(name) > limit:
+        raise ValidationError(f"Keep the preset's name to {limit} characters.")
+    if "\x00" in name:
+        raise ValidationError("The preset's name holds a NUL character; type it again.")
+    taken = {key.casefold() for key in [*PRESETS, *RENAMED]}
+    taken |= {preset.label.casefold() for preset in PRESETS.values()}
+    if name.casefold() in taken:
+        raise ValidationError(f"“{name}” is a built-in preset's name. Choose another name.")
+    return name
+
+
+def import_preset_save(*, campaign, name, has_header, column_mapping, created_by=None):
+    """Save (or replace) a campaign's named column mapping for the next file of this layout."""
+    name = import_preset_name_check(name)
     preset, _ = ImportPreset.objects.update_or_create(
         campaign=campaign,
         name=name,

@@ -22,6 +22,7 @@ from scourgify.address_constants import (
     STREET_TYPE_ABBREVIATIONS,
 )
 
+from canvass.models import validate_timezone
 from canvass.phones import phone_normalize
 from turf.imports.errors import LeftOut, RowError
 from turf.imports.presets import ACTIVE, DENIED, INACTIVE, NOT_DOORS, REMOVED
@@ -493,6 +494,15 @@ _LIMITS = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_time_zone(name):
+    try:
+        validate_timezone(name)
+    except ValidationError:
+        return False
+    return len(name) <= 64
+
+
 class Normaliser:
     """Turns the cells of one row into the values written for a person and household."""
 
@@ -610,6 +620,12 @@ class Normaliser:
         if len(language) > 10:
             self.warnings.append(RowError("language", "longer than 10 characters", language[:40]))
             language = ""
+        time_zone = got("timezone", "").strip()
+        if time_zone and not _is_time_zone(time_zone):
+            self.warnings.append(
+                RowError("timezone", f"“{time_zone[:40]}” is not a time zone", time_zone[:40])
+            )
+            time_zone = ""
         precinct = got("precinct", "").strip()
         lat = lng = None
         if self.has_coordinates:
@@ -661,6 +677,7 @@ class Normaliser:
             lng,
             voter_status,
             self._extra(cells) if self.extra_columns else "{}",
+            time_zone,
         )
 
     def _extra(self, cells):
@@ -713,6 +730,7 @@ STAGE_COLUMNS = (
     "lng",
     "voter_status",
     "extra",
+    "timezone",
 )
 
 

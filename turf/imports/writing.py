@@ -40,7 +40,7 @@ CREATE TEMPORARY TABLE import_households (
 );
 CREATE TEMPORARY TABLE import_people (
     external_id text, first_name text, last_name text, phone text, email text,
-    language text, address_key text, voter_status text, extra text,
+    language text, address_key text, voter_status text, extra text, timezone text,
     household_id bigint, person_id bigint
 );
 CREATE TEMPORARY TABLE import_gone (external_id text, voter_status text);
@@ -53,9 +53,10 @@ HOUSEHOLD_STAGE_COLUMNS = (
     "house_number, street, unit, city, state, zip_code, precinct, address_key, part_predir, "
     "part_name, part_type, part_postdir, unit_id, lat, lng"
 )
-PEOPLE_STAGE = (0, 1, 2, 3, 4, 5, 13, 21, 22)
+PEOPLE_STAGE = (0, 1, 2, 3, 4, 5, 13, 21, 22, 23)
 PEOPLE_STAGE_COLUMNS = (
-    "external_id, first_name, last_name, phone, email, language, address_key, voter_status, extra"
+    "external_id, first_name, last_name, phone, email, language, address_key, voter_status, "
+    "extra, timezone"
 )
 
 _FIND_HOUSEHOLDS = """
@@ -123,7 +124,7 @@ UPDATE import_people s SET person_id = (
 WHERE s.external_id = ''
 """
 
-# Blank phone, email or language in the file keep what is known: an organizer may
+# Blank phone, email, language or time zone in the file keep what is known: an organizer may
 # have collected them at the door. Consent and do-not-contact are never touched.
 _UPDATE_PEOPLE = """
 UPDATE turf_person p SET
@@ -133,6 +134,7 @@ UPDATE turf_person p SET
     phone = COALESCE(NULLIF(s.phone, ''), p.phone),
     email = COALESCE(NULLIF(s.email, ''), p.email),
     language = COALESCE(NULLIF(s.language, ''), p.language),
+    timezone = COALESCE(NULLIF(s.timezone, ''), p.timezone),
     voter_status = COALESCE(NULLIF(s.voter_status, ''), p.voter_status),
     extra = p.extra || s.extra::jsonb,
     inactive_since = CASE WHEN s.voter_status = 'inactive'
@@ -140,25 +142,26 @@ UPDATE turf_person p SET
 FROM import_people s
 WHERE s.person_id IS NOT NULL AND p.id = s.person_id
   AND (p.household_id, p.first_name, p.last_name, p.phone, p.email, p.language,
-       p.voter_status, p.extra, p.inactive_since IS NULL)
+       p.timezone, p.voter_status, p.extra, p.inactive_since IS NULL)
       IS DISTINCT FROM
       (s.household_id, s.first_name, s.last_name,
        COALESCE(NULLIF(s.phone, ''), p.phone),
        COALESCE(NULLIF(s.email, ''), p.email),
        COALESCE(NULLIF(s.language, ''), p.language),
+       COALESCE(NULLIF(s.timezone, ''), p.timezone),
        COALESCE(NULLIF(s.voter_status, ''), p.voter_status),
        p.extra || s.extra::jsonb, s.voter_status <> 'inactive')
 """
 
 _INSERT_PEOPLE = """
 INSERT INTO turf_person (
-    campaign_id, household_id, first_name, last_name, phone, email, language,
+    campaign_id, household_id, first_name, last_name, phone, email, language, timezone,
     external_id, contact_consent, do_not_contact, created_at, voter_status, extra,
     inactive_since
 )
 SELECT %(campaign)s, s.household_id, s.first_name, s.last_name, s.phone, s.email,
-       s.language, s.external_id, false, false, %(now)s, s.voter_status, s.extra::jsonb,
-       CASE WHEN s.voter_status = 'inactive' THEN %(now)s END
+       s.language, s.timezone, s.external_id, false, false, %(now)s, s.voter_status,
+       s.extra::jsonb, CASE WHEN s.voter_status = 'inactive' THEN %(now)s END
 FROM import_people s
 WHERE s.person_id IS NULL
 """
@@ -485,6 +488,7 @@ class BatchWriter:
                         phone=row["phone"],
                         email=row["email"],
                         language=row["language"],
+                        timezone=row["timezone"],
                         external_id=row["external_id"],
                         voter_status=row["voter_status"],
                         extra=json.loads(row["extra"]),
@@ -499,6 +503,7 @@ class BatchWriter:
                 person.phone,
                 person.email,
                 person.language,
+                person.timezone,
                 person.voter_status,
                 person.extra,
                 person.inactive_since,
@@ -509,6 +514,7 @@ class BatchWriter:
             person.phone = row["phone"] or person.phone
             person.email = row["email"] or person.email
             person.language = row["language"] or person.language
+            person.timezone = row["timezone"] or person.timezone
             person.voter_status = row["voter_status"] or person.voter_status
             person.extra = {**person.extra, **json.loads(row["extra"])}
             if row["voter_status"] == INACTIVE:
@@ -522,6 +528,7 @@ class BatchWriter:
                 person.phone,
                 person.email,
                 person.language,
+                person.timezone,
                 person.voter_status,
                 person.extra,
                 person.inactive_since,
@@ -538,6 +545,7 @@ class BatchWriter:
                 "phone",
                 "email",
                 "language",
+                "timezone",
                 "voter_status",
                 "extra",
                 "inactive_since",
