@@ -18,6 +18,7 @@ from conversations.models import (
     Visit,
 )
 from conversations.notes import story_note_read
+from conversations.numbers import NumbersChange
 from conversations.services import commitment_change, commitment_record, reminder_resolve
 from conversations.services.plans import _commitment_clean as commitment_clean
 
@@ -324,4 +325,19 @@ class HeldVisitAdmin(admin.ModelAdmin):
     readonly_fields = ["client_id", "campaign", "assignment", "problem", "detail", "received_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(NumbersChange)
+class NumbersChangeAdmin(admin.ModelAdmin):
+    """The log PostgreSQL's triggers write when what a campaign's numbers count changes:
+    read here, never written by hand."""
+
+    list_display = ["id", "campaign_id"]
+    list_filter = ["campaign_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
