@@ -2,11 +2,21 @@
 one side of a block sends two volunteers down the same street, and a building split
 between turfs sends two up the same stairs."""
 
+import random
 from collections import defaultdict
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from tests.turf.test_cutting import BLOCK_M, LOT_M, SETBACK_M, town
+from tests.turf.test_cutting import (
+    BLOCK_M,
+    LOT_M,
+    PROPERTY_SETTINGS,
+    SETBACK_M,
+    feasible,
+    town,
+)
 from turf.cutting import partition_doors, turf_count, turf_cut
 from turf.cutting.bymap import block_faces
 from turf.cutting.common import Door
@@ -118,3 +128,64 @@ def test_block_faces_buildings_and_blocks():
     # 1st Ave's odd side starts at the corner where Elm St's odd side ends: one block.
     assert of(blocks, 101, "Elm St") == of(blocks, 101, "1st Ave")
     assert of(blocks, 102, "Elm St") != of(blocks, 101, "1st Ave")
+
+
+def grid(*, lines, blocks, lots, apartments, gaps, seed):
+    """The test town of test_cutting.town as doors and positions, without a database."""
+    rng = random.Random(seed)
+    doors, positions = [], []
+    for line in range(lines):
+        for block in range(blocks):
+            for lot in range(lots):
+                along = block * BLOCK_M + SETBACK_M + (lot + 0.5) * LOT_M
+                for odd in (1, 0):
+                    across = line * BLOCK_M + (SETBACK_M if odd else -SETBACK_M)
+                    number = (block + 1) * 100 + 2 * lot + odd
+                    for street, x, y in (
+                        (f"Street {line}", along, across),
+                        (f"{line + 1} Avenue", across, along),
+                    ):
+                        if rng.random() < gaps:
+                            continue
+                        units = [""]
+                        if rng.random() < apartments:
+                            units = [f"Apt {u}" for u in range(1, rng.randint(2, 8) + 1)]
+                        for unit in units:
+                            doors.append(door(len(doors), number, street, x, y, unit))
+                            positions.append((x, y))
+    return doors, positions
+
+
+@PROPERTY_SETTINGS
+@given(
+    lines=st.integers(2, 6),
+    blocks=st.integers(1, 5),
+    lots=st.integers(1, 6),
+    apartments=st.sampled_from([0.0, 0.1, 0.3]),
+    gaps=st.sampled_from([0.0, 0.2]),
+    doors=st.integers(3, 150),
+    seed=st.integers(0, 1000),
+)
+# Towns whose split buildings are mended between full turfs.
+@example(lines=6, blocks=2, lots=5, apartments=0.3, gaps=0.0, doors=4, seed=158)
+@example(lines=6, blocks=4, lots=5, apartments=0.3, gaps=0.0, doors=6, seed=604)
+@example(lines=5, blocks=4, lots=4, apartments=0.3, gaps=0.2, doors=13, seed=380)
+def test_cutting_whole_faces_is_balanced_and_covers_every_door(
+    lines, blocks, lots, apartments, gaps, doors, seed
+):
+    town_doors, positions = grid(
+        lines=lines, blocks=blocks, lots=lots, apartments=apartments, gaps=gaps, seed=seed
+    )
+    if not town_doors:
+        return
+    units = block_faces(town_doors, positions, both_sides=False, narrow=set())
+
+    groups = partition_doors(positions, doors=doors, units=units)
+
+    n = len(town_doors)
+    assert sorted(i for g in groups for i in g) == list(range(n))
+    sizes = [len(g) for g in groups]
+    if n < 0.85 * doors:
+        assert sizes == [n]
+    elif feasible(n, doors):
+        assert all(abs(size - doors) <= 0.15 * doors for size in sizes), sizes

@@ -306,24 +306,49 @@ def _partition_units(positions, *, doors, units):
     return _mend(groups, units, positions, hard_low, hard_high)
 
 
-def _pieces(t, groups, turf_of, units, building, faces_elsewhere):
-    """Whole block faces of turf t (none of whose doors are on other turfs, nor among
-    `faces_elsewhere`) as (0, doors), and its buildings but `building` as (1, doors)."""
-    faces: dict[int, list[int]] = {}
-    buildings: dict[int, list[int]] = {}
-    spread = set()
-    for i in groups[t]:
-        if turf_of[i] != t:
-            spread.add(units.faces[i])
-            continue
-        faces.setdefault(units.faces[i], []).append(i)
-        if units.buildings[i] != building:
-            buildings.setdefault(units.buildings[i], []).append(i)
-    for face, doors in faces.items():
-        if face not in spread and face not in faces_elsewhere:
-            yield 0, doors
-    for doors in buildings.values():
-        yield 1, doors
+class _Turfs:
+    """Doors on turfs while _mend moves them: who is where, each id's doors."""
+
+    def __init__(self, groups, units, positions):
+        self.on = [set(group) for group in groups]
+        self.turf_of = [0] * len(positions)
+        for t, group in enumerate(groups):
+            for i in group:
+                self.turf_of[i] = t
+        self.members: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
+        for i in range(len(positions)):
+            self.members[0].setdefault(units.faces[i], []).append(i)
+            self.members[1].setdefault(units.buildings[i], []).append(i)
+        self.units = units
+        self.positions = positions
+        self.centres = [_centre(group, positions) for group in groups]
+
+    def size(self, t):
+        return len(self.on[t])
+
+    def spread(self, level, unit):
+        """{turf: the doors of face (level 0) or building (level 1) `unit` on it}."""
+        where: dict[int, list[int]] = {}
+        for i in self.members[level][unit]:
+            where.setdefault(self.turf_of[i], []).append(i)
+        return where
+
+    def move(self, doors, to):
+        for i in doors:
+            self.on[self.turf_of[i]].discard(i)
+            self.on[to].add(i)
+            self.turf_of[i] = to
+
+    def pieces(self, t, but_building, but_faces):
+        """Whole block faces on turf t but `but_faces`, as (0, doors), and whole buildings
+        on it but `but_building`, as (1, doors): each wholly on t."""
+        faces = {self.units.faces[i] for i in self.on[t]} - but_faces
+        buildings = {self.units.buildings[i] for i in self.on[t]} - {but_building}
+        for level, ids in ((0, faces), (1, buildings)):
+            for unit in sorted(ids):
+                doors = self.members[level][unit]
+                if all(self.turf_of[i] == t for i in doors):
+                    yield level, doors
 
 
 def _centre(doors, positions):
@@ -341,108 +366,78 @@ def _near(point, centres, but, count=8):
     )[:count]
 
 
-def _swap(on, turf_of, sizes, groups, units, positions, centres, low, high):
-    """Mend a building split between two full turfs: its doors on `give` go to `keep`,
+def _swap(turfs, building, keep, give, low, high):
+    """Mend `building`, split between two full turfs: its doors on `give` go to `keep`,
     and to make room a whole block face or building of `keep` goes to `give` or a turf
-    nearby, or (`give` left short) one of a turf near `give` comes to it.
-    `centres`: each turf's centroid."""
-    bigger = max(on, key=lambda g: (len(on[g]), -g))
-    smaller = next(g for g in on if g != bigger)
-    for keep, give in ((bigger, smaller), (smaller, bigger)):
-        moving = on[give]
-        m = len(moving)
-        building = units.buildings[moving[0]]
-        elsewhere = {units.faces[i] for i in groups[give] if turf_of[i] == give}
-        options = []  # ((rank…), doors, from, to)
-        if sizes[give] - m >= low:
-            around = [t for _, t in _near(centres[keep], centres, (keep, give))]
-            for kind, doors in _pieces(keep, groups, turf_of, units, building, elsewhere):
-                if not low <= sizes[keep] + m - len(doors) <= high:
-                    continue
-                point = _centre(doors, positions)
-                for far, t in [(0, give)] + [(1, t) for t in around]:
-                    if sizes[t] + len(doors) - (m if t == give else 0) <= high:
-                        d = math.hypot(point[0] - centres[t][0], point[1] - centres[t][1])
-                        options.append(((far, kind, d), doors, keep, t))
-        if sizes[keep] + m <= high:
-            for d, t in _near(centres[give], centres, (keep, give)):
-                for kind, doors in _pieces(t, groups, turf_of, units, building, set()):
-                    after = sizes[give] - m + len(doors)
-                    if sizes[t] - len(doors) >= low and low <= after <= high:
-                        options.append(((1, kind, d), doors, t, give))
-        if not options:
+    nearby, or (`give` left short) one of a turf near `give` comes to it. Whether it
+    could."""
+    units, centres, size = turfs.units, turfs.centres, turfs.size
+    moving = turfs.spread(1, building).get(give)
+    if not moving or keep == give:
+        return False
+    m = len(moving)
+    elsewhere = {units.faces[i] for i in turfs.on[give]}
+    options = []  # ((rank…), doors, to)
+    # A piece of `keep` goes to `give` (or, `give` keeping enough, to a turf nearby).
+    around = []
+    if size(give) - m >= low:
+        around = [t for _, t in _near(centres[keep], centres, (keep, give))]
+    for kind, doors in turfs.pieces(keep, building, elsewhere):
+        if not low <= size(keep) + m - len(doors) <= high:
             continue
-        _, doors, source, target = min(options, key=lambda o: o[0])
-        for i in moving:
-            turf_of[i] = keep
-        groups[keep].extend(moving)
-        sizes[keep] += m
-        sizes[give] -= m
-        for i in doors:
-            turf_of[i] = target
-        groups[target].extend(doors)
-        sizes[source] -= len(doors)
-        sizes[target] += len(doors)
-        return
+        point = _centre(doors, turfs.positions)
+        for far, t in [(0, give)] + [(1, t) for t in around]:
+            if low <= size(t) + len(doors) - (m if t == give else 0) <= high:
+                d = math.hypot(point[0] - centres[t][0], point[1] - centres[t][1])
+                options.append(((far, kind, d), doors, t))
+    # Or `give`, left short, takes a piece of a turf near it.
+    if size(keep) + m <= high:
+        for d, t in _near(centres[give], centres, (keep, give)):
+            for kind, doors in turfs.pieces(t, building, set()):
+                after = size(give) - m + len(doors)
+                if size(t) - len(doors) >= low and low <= after <= high:
+                    options.append(((1, kind, d), doors, give))
+    if not options:
+        return False
+    _, doors, to = min(options, key=lambda o: o[0])
+    turfs.move(moving, keep)
+    turfs.move(doors, to)
+    return True
 
 
 def _mend(groups, units, positions, low, high):
     """Put back together the buildings, then the block faces, that the cut split: all
     their doors go to the turf holding most of them that can take them with every turf
-    staying within low..high doors."""
-    turf_of = [0] * len(positions)
-    for g, group in enumerate(groups):
-        for i in group:
-            turf_of[i] = g
-    sizes = [len(group) for group in groups]
-    centres = []
-    for ids in (units.buildings, units.faces):
-        home: dict[int, int] = {}
-        split = set()
-        for i, g in enumerate(turf_of):
-            if home.setdefault(ids[i], g) != g:
-                split.add(ids[i])
-        if not split:
-            continue
-        if not centres:
-            centres.extend(_centre(group, positions) for group in groups)
-        spread: dict[int, dict[int, list[int]]] = {}
-        for i, g in enumerate(turf_of):
-            if ids[i] in split:
-                spread.setdefault(ids[i], {}).setdefault(g, []).append(i)
-        for on in spread.values():
+    staying within low..high doors; a building split between full turfs is mended by
+    _swap."""
+    turfs = _Turfs(groups, units, positions)
+    for level in (1, 0):
+        split = sorted(u for u, doors in turfs.members[level].items() if len(doors) > 1)
+        for unit in split:
+            on = turfs.spread(level, unit)
+            if len(on) < 2:
+                continue
             total = sum(len(doors) for doors in on.values())
 
             def fits(keep, on=on, total=total):
-                return sizes[keep] + total - len(on[keep]) <= high and all(
-                    sizes[g] - len(doors) >= low for g, doors in on.items() if g != keep
+                return turfs.size(keep) + total - len(on[keep]) <= high and all(
+                    turfs.size(g) - len(doors) >= low for g, doors in on.items() if g != keep
                 )
 
             choices = [g for g in on if fits(g)]
-            if not choices:
-                if ids is units.buildings:
-                    keep = max(on, key=lambda g: (len(on[g]), -g))
-                    for give in on:
-                        if give != keep:
-                            pair = {keep: on[keep], give: on[give]}
-                            _swap(
-                                pair, turf_of, sizes, groups, units, positions, centres, low, high
-                            )
-                continue
-            keep = max(choices, key=lambda g: (len(on[g]), -g))
-            for g, doors in on.items():
-                if g != keep:
-                    sizes[g] -= len(doors)
-                    sizes[keep] += len(doors)
-                    for i in doors:
-                        turf_of[i] = keep
+            if choices:
+                keep = max(choices, key=lambda g: (len(on[g]), -g))
+                for g, doors in on.items():
+                    if g != keep:
+                        turfs.move(doors, keep)
+            elif level == 1:
+                keep = max(on, key=lambda g: (len(on[g]), -g))
+                for give in sorted(on):
+                    _swap(turfs, unit, keep, give, low, high)
     mended = [[] for _ in groups]
-    seen = set()
     for group in groups:
         for i in group:
-            if i not in seen:
-                seen.add(i)
-                mended[turf_of[i]].append(i)
+            mended[turfs.turf_of[i]].append(i)
     return mended
 
 
