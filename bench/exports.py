@@ -6,7 +6,7 @@ afterwards unless --keep):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/porchlight_bench \\
         .venv/bin/python bench/exports.py [--sizes 100000,1000000] [--formats csv,xlsx]
-        [--kinds calls,canvass_results,conversations,roster] [--keep]
+        [--kinds calls,canvass_results,conversations,roster] [--keep] [--reuse]
 
 For each size it grows one synthetic campaign (written with INSERT … SELECT generate_series,
 so building a million of each takes a minute, not an hour) to that many households, people,
@@ -176,6 +176,9 @@ def main():
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Grow the campaign a --keep run left, not anew."
+    )
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "FORMAT"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     media = os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="bench-exports-"))
@@ -188,8 +191,10 @@ def main():
     from canvass.models import Campaign
 
     call_command("migrate", verbosity=0)
-    Campaign.objects.filter(slug=SLUG).delete()
-    campaign = Campaign.objects.create(name="Bench exports", slug=SLUG)
+    campaign = Campaign.objects.filter(slug=SLUG).first() if options.reuse else None
+    if campaign is None:
+        Campaign.objects.filter(slug=SLUG).delete()
+        campaign = Campaign.objects.create(name="Bench exports", slug=SLUG)
     print(f"load: {os.getloadavg()[0]:.2f}  media: {media}", flush=True)
     header = (
         "| rows asked | kind | format | rows out | left out | time | rows/s | peak RSS | file |"
