@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 
-SLUG = "bench-exports"
+# Another slug (BENCH_EXPORTS_SLUG) keeps a second campaign of another size beside the first.
+SLUG = os.environ.get("BENCH_EXPORTS_SLUG", "bench-exports")
 KINDS = ["calls", "canvass_results", "conversations", "roster"]
 
 
