@@ -96,11 +96,11 @@ FROM generate_series(%(low)s, %(high)s) AS i;
 
 INSERT INTO turf_person (first_name, last_name, phone, email, language, external_id,
                          contact_consent, do_not_contact, created_at, campaign_id, household_id,
-                         extra, voter_status)
+                         extra, voter_status, timezone)
 SELECT CASE WHEN i %% 997 = 0 THEN '=HYPERLINK("x")' ELSE 'Person' || i END, 'Neighbor',
        '+1512' || lpad((i %% 10000000)::text, 7, '0'), 'p' || i || '@example.org',
        'en', CASE WHEN i %% 20 = 1 THEN '' ELSE 'V' || i END, true, i %% 50 = 3, now(),
-       %(campaign)s, h.id, '{}'::jsonb, ''
+       %(campaign)s, h.id, '{}'::jsonb, '', ''
 FROM generate_series(%(low)s, %(high)s) AS i
 JOIN turf_household h ON h.campaign_id = %(campaign)s AND h.address_key = 'bench ' || i;
 
