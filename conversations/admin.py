@@ -274,8 +274,8 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     """A campaign's own wording. Steps without a row here use the default set, which the
     add form starts from (…/add/?step=confirm&channel=sms)."""
 
-    list_display = ["campaign", "step", "channel", "kind", "body"]
-    list_filter = ["campaign", "step", "channel"]
+    list_display = ["campaign", "step", "channel", "language", "kind", "body"]
+    list_filter = ["campaign", "step", "channel", "language"]
     search_fields = ["body", "subject"]
     readonly_fields = ["default_wording"]
 

@@ -336,12 +336,58 @@ class AutoCutForm(forms.Form):
     replace_open = forms.BooleanField(
         required=False, label="Replace the open turfs (assigned and done turfs stay)"
     )
+    # The universe: only the doors where an active voter matches every filter.
+    party = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Party",
+        help_text="As the voter file writes it, e.g. UNA; several separated by commas.",
+    )
+    age_min = forms.IntegerField(required=False, min_value=0, max_value=130, label="Age from")
+    age_max = forms.IntegerField(required=False, min_value=0, max_value=130, label="Age to")
+    gender = forms.CharField(required=False, max_length=20, label="Gender", help_text="e.g. F")
+    voter_status = forms.CharField(
+        required=False, max_length=20, label="Voter status", help_text="e.g. active"
+    )
+    where = forms.CharField(
+        required=False,
+        label="Other voter-file columns",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "cong_dist_abbrv=4"}),
+        help_text="One per line: the column's name = its value (several values: A,B).",
+    )
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["precinct"].choices = [("", "All households")] + [
             (p, p) for p in _precincts(campaign)
         ]
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("age_min"), data.get("age_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("age_max", "The age range ends before it starts.")
+        from turf.cutting.universe import parse_where
+
+        try:
+            data["where"] = parse_where((data.get("where") or "").splitlines())
+        except ValidationError as error:
+            self.add_error("where", error)
+        return data
+
+    def universe(self):
+        from turf.cutting.universe import Universe
+
+        data = self.cleaned_data
+        return Universe(
+            parties=[p.strip() for p in (data.get("party") or "").split(",") if p.strip()],
+            age_min=data.get("age_min"),
+            age_max=data.get("age_max"),
+            gender=(data.get("gender") or "").strip(),
+            precinct=data.get("precinct") or "",
+            voter_status=(data.get("voter_status") or "").strip(),
+            where=data.get("where") or {},
+        )
 
 
 class ManualCutForm(forms.Form):
@@ -404,6 +450,7 @@ def _cut_message(turfs):
 def turf_cut_view(request, slug):
     campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
     mode = request.POST.get("mode") if request.method == "POST" else None
+    counted = None
     auto = AutoCutForm(request.POST if mode == "auto" else None, campaign=campaign, prefix="auto")
     manual = ManualCutForm(
         request.POST if mode == "manual" else None, campaign=campaign, prefix="manual"
@@ -411,16 +458,29 @@ def turf_cut_view(request, slug):
     if mode in ("auto", "manual"):
         # Imported here so the page still loads while turf cutting is not installed.
         from turf import cutting
+        from turf.cutting import universe
 
         form = auto if mode == "auto" else manual
+        counting = mode == "auto" and request.POST.get("action") == "count"
+        if counting:
+            auto.fields["doors"].required = False  # counting needs no turf size
         if form.is_valid():
             try:
-                if mode == "auto":
+                if counting:
+                    counted = universe.universe_doors(campaign, form.universe())
+                    turfs = None
+                elif mode == "auto":
                     data = form.cleaned_data
+                    picked = form.universe()
+                    households = None
+                    if picked.people_filtered:
+                        universe.universe_doors(campaign, picked)  # none: says why
+                        households = universe.universe_households(campaign, picked)
                     turfs = cutting.turf_cut(
                         campaign=campaign,
                         doors=data["doors"],
                         precinct=data["precinct"] or None,
+                        households=households,
                         name_prefix=data["name_prefix"],
                         replace_open=data["replace_open"],
                     )
@@ -435,8 +495,9 @@ def turf_cut_view(request, slug):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, _cut_message(turfs))
-                return redirect(reverse("turf_list", args=[campaign.slug]) + "?status=open")
+                if turfs is not None:
+                    messages.success(request, _cut_message(turfs))
+                    return redirect(reverse("turf_list", args=[campaign.slug]) + "?status=open")
     streets = (
         Household.objects.filter(campaign=campaign)
         .values_list("street", flat=True)
@@ -452,6 +513,7 @@ def turf_cut_view(request, slug):
             "manual": manual,
             "streets": streets,
             "uncut": Household.objects.filter(campaign=campaign, stops__isnull=True).count(),
+            "counted": counted,
             "section": "cut",
             "can_edit": True,
         },
