@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from canvass.access import LEADS
+from canvass.json_input import TOO_DEEP, JSONTooDeep, json_bounded
 from canvass.models import Membership, Shift, Volunteer
 from canvass.services.ladder import ladder_shifts
 from conversations.models import Channel, HeldVisit, Visit
@@ -185,39 +186,14 @@ def link_rate_check(assignment):
         raise SyncThrottled(limit, max(1, 60 - int(now % 60)))
 
 
-# A phone's request is a few levels deep (visits → a visit → its commitments → one);
-# anything much deeper is not from the door screen, and what the parser accepts could
-# still be too deep for what walks it next (validation, a JSON column).
-MAX_JSON_DEPTH = 32
-
-
-def _json_depth_over(value, limit):
-    """True when `value` nests lists and objects more than `limit` deep (no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            if depth > limit:
-                return True
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return False
-
-
 class BoundedJSONParser(JSONParser):
     """JSON nested deeper than MAX_JSON_DEPTH is bad input (400), not a crash."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        too_deep = ParseError(
-            f"JSON parse error - nested too deeply (more than {MAX_JSON_DEPTH} levels)."
-        )
         try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise too_deep from None
-        if _json_depth_over(data, MAX_JSON_DEPTH):
-            raise too_deep
-        return data
+            return json_bounded(super().parse(stream, media_type, parser_context))
+        except (RecursionError, JSONTooDeep):
+            raise ParseError(TOO_DEEP) from None
 
 
 class RequestTooLarge(APIException):

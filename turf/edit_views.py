@@ -14,6 +14,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
 from canvass.access import ORGANIZERS, campaign_for_user
+from canvass.json_input import JSONTooDeep, json_parse
 from turf import editing
 from turf.views import _turf_for
 
@@ -29,7 +30,9 @@ def _body(request):
     if len(request.body) > MAX_BODY:
         raise _BadRequest("The edit is too large; draw a smaller outline.")
     try:
-        data = json.loads(request.body or b"null")
+        data = json_parse(request.body or b"null")
+    except JSONTooDeep as error:
+        raise _BadRequest(str(error)) from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         data = None
     if not isinstance(data, dict):
