@@ -61,7 +61,7 @@ django.setup()
 
 import aiohttp  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -283,6 +283,9 @@ class Server:
             "DB_CONN_MAX_AGE": "60",
             "DEBUG": "0",
             "PYTHONPATH": str(self.root),
+            # gunicorn puts the directory it was started from (PWD) on sys.path too: without
+            # this, a --root checkout could import some packages from this one.
+            "PWD": str(self.root),
         }
         self.process = subprocess.Popen(
             [
@@ -302,6 +305,7 @@ class Server:
                 "warning",
             ],
             env=env,
+            cwd=self.root,
             start_new_session=True,
         )
 
@@ -447,7 +451,10 @@ async def bundles(url, tokens, connections, seconds):
 
 def rows_check(sent):
     """Every client_id sent is stored exactly once (and nothing else was stored for them)."""
-    stored = list(Visit.objects.filter(client_id__in=sent).values_list("client_id", flat=True))
+    try:
+        stored = list(Visit.objects.filter(client_id__in=sent).values_list("client_id", flat=True))
+    finally:
+        connections.close_all()  # this thread's own connection: the database is dropped after
     unique_sent = set(sent)
     return {
         "sent": len(unique_sent),
