@@ -3,6 +3,7 @@
 - `visits`: what the door screen sends (a visit, its story note, its commitments);
 - `plans`: commitments and the follow-up plan each one writes into the outbox;
 - `delivery`: the outbox itself, claimed and sent at most once (docs/reminders.md);
+- `needs_person`: reminders waiting for a person, and what an organizer does with them;
 - `inbound`: texts people send back (STOP, HELP, YES / NO) and the replies inbox.
 
 Callers import from `conversations.services`; the names below are its public surface.
@@ -16,12 +17,7 @@ from conversations.services.delivery import (
     recipient_timezone,
     recipient_timezones,
     reminder_create,
-    reminder_current_next,
-    reminder_current_plan,
-    reminder_resend_refusal,
-    reminder_resolve,
     reminder_send,
-    reminder_send_current_instead,
     reminders_dispatch,
     reminders_due_ids,
     reminders_recover_stale,
@@ -33,6 +29,13 @@ from conversations.services.inbound import (
     sms_inbound_handle,
     sms_intent,
     sms_keyword,
+)
+from conversations.services.needs_person import (
+    reminder_current_next,
+    reminder_current_plan,
+    reminder_resend_refusal,
+    reminder_resolve,
+    reminder_send_current_instead,
 )
 from conversations.services.plans import (
     EARLIEST,

@@ -15,6 +15,7 @@ from conversations import tasks
 from conversations.models import Channel, Commitment, OptOut, Reminder, Step
 from conversations.services import (
     delivery,
+    needs_person,
     reminder_send,
     reminders_dispatch,
     reminders_recover_stale,
@@ -288,9 +289,9 @@ def test_only_an_organizer_of_that_campaign_may_resolve(client, campaign):
 def test_resolving_a_reminder_that_is_not_waiting_is_refused(campaign, organizer):
     sent = ReminderFactory(campaign=campaign, status=Reminder.Status.SENT)
     with pytest.raises(ValidationError, match="not waiting for a person"):
-        delivery.reminder_resolve(reminder=sent, outcome="resend", by=organizer)
+        needs_person.reminder_resolve(reminder=sent, outcome="resend", by=organizer)
     with pytest.raises(ValidationError, match="sent or resend"):
-        delivery.reminder_resolve(reminder=sent, outcome="maybe", by=organizer)
+        needs_person.reminder_resolve(reminder=sent, outcome="maybe", by=organizer)
     assert reload(sent).status == Reminder.Status.SENT
     assert not AuditEvent.objects.exists()
 
@@ -432,7 +433,7 @@ def test_send_again_on_a_row_of_an_older_plan_is_refused_and_offers_the_current_
     meeting = commitment_change(commitment=meeting, when=NOON + timedelta(days=12))
 
     with pytest.raises(ValidationError, match="older plan") as refused:
-        delivery.reminder_resolve(reminder=reload(old), outcome="resend", by=staff_organizer)
+        needs_person.reminder_resolve(reminder=reload(old), outcome="resend", by=staff_organizer)
     assert "The current plan: " in refused.value.messages[0]
     assert reload(old).status == Reminder.Status.UNKNOWN
 
@@ -445,7 +446,7 @@ def test_send_again_on_a_row_of_an_older_plan_is_refused_and_offers_the_current_
     assert reload(old).status == Reminder.Status.UNKNOWN
     assert sent_sms() == []
     # "It did arrive" is still allowed: it only records what happened.
-    delivery.reminder_resolve(reminder=reload(old), outcome="sent", by=staff_organizer)
+    needs_person.reminder_resolve(reminder=reload(old), outcome="sent", by=staff_organizer)
     assert reload(old).status == Reminder.Status.SENT
 
 
@@ -509,7 +510,7 @@ def test_the_current_plans_message_sent_instead_keeps_quiet_hours_and_opt_outs(
         meeting, old = _superseded_confirmation(campaign)
     night = datetime(2024, 10, 9, 22, 30, tzinfo=CHICAGO)
     with time_machine.travel(night, tick=False):
-        upcoming = delivery.reminder_send_current_instead(reminder=old, by=organizer)
+        upcoming = needs_person.reminder_send_current_instead(reminder=old, by=organizer)
         assert upcoming.step == Step.DAY_BEFORE and upcoming.send_at == night
         assert reminder_send(reminder_id=upcoming.pk) == Reminder.Status.PENDING
     assert reload(upcoming).send_at == datetime(2024, 10, 10, 8, 0, tzinfo=CHICAGO)
@@ -527,7 +528,7 @@ def test_nothing_is_sent_instead_for_a_cancelled_commitment_or_a_current_row(
     current = meeting.reminders.get(step=Step.DAY_BEFORE, status=Reminder.Status.PENDING)
     Reminder.objects.filter(pk=current.pk).update(status=Reminder.Status.FAILED)
     with pytest.raises(ValidationError, match="current plan"):
-        delivery.reminder_send_current_instead(reminder=reload(current), by=organizer)
+        needs_person.reminder_send_current_instead(reminder=reload(current), by=organizer)
     Reminder.objects.filter(pk=current.pk).update(status=Reminder.Status.PENDING)
     from conversations.services import commitment_cancel
 
@@ -548,7 +549,7 @@ def test_send_again_for_a_cancelled_commitment_is_refused(campaign, organizer):
     cancelled = CommitmentFactory(campaign=campaign, status=Commitment.Status.CANCELLED)
     row = ReminderFactory(campaign=campaign, commitment=cancelled, status=Reminder.Status.FAILED)
     with pytest.raises(ValidationError, match="cancelled"):
-        delivery.reminder_resolve(reminder=row, outcome="resend", by=organizer)
+        needs_person.reminder_resolve(reminder=row, outcome="resend", by=organizer)
 
 
 @frozen
