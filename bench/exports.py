@@ -6,7 +6,7 @@ afterwards unless --keep):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/porchlight_bench \\
         .venv/bin/python bench/exports.py [--sizes 100000,1000000] [--formats csv,xlsx]
-        [--kinds calls,canvass_results,conversations,roster] [--keep]
+        [--kinds calls,canvass_results,conversations,roster] [--keep] [--reuse]
 
 For each size it grows one synthetic campaign (written with INSERT … SELECT generate_series,
 so building a million of each takes a minute, not an hour) to that many households, people,
@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 
-SLUG = "bench-exports"
+# Another slug (BENCH_EXPORTS_SLUG) keeps a second campaign of another size beside the first.
+SLUG = os.environ.get("BENCH_EXPORTS_SLUG", "bench-exports")
 KINDS = ["calls", "canvass_results", "conversations", "roster"]
 
 
@@ -95,11 +96,11 @@ FROM generate_series(%(low)s, %(high)s) AS i;
 
 INSERT INTO turf_person (first_name, last_name, phone, email, language, external_id,
                          contact_consent, do_not_contact, created_at, campaign_id, household_id,
-                         extra, voter_status)
+                         extra, voter_status, timezone)
 SELECT CASE WHEN i %% 997 = 0 THEN '=HYPERLINK("x")' ELSE 'Person' || i END, 'Neighbor',
        '+1512' || lpad((i %% 10000000)::text, 7, '0'), 'p' || i || '@example.org',
        'en', CASE WHEN i %% 20 = 1 THEN '' ELSE 'V' || i END, true, i %% 50 = 3, now(),
-       %(campaign)s, h.id, '{}'::jsonb, ''
+       %(campaign)s, h.id, '{}'::jsonb, '', ''
 FROM generate_series(%(low)s, %(high)s) AS i
 JOIN turf_household h ON h.campaign_id = %(campaign)s AND h.address_key = 'bench ' || i;
 
@@ -176,6 +177,9 @@ def main():
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Grow the campaign a --keep run left, not anew."
+    )
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "FORMAT"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     media = os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="bench-exports-"))
@@ -188,8 +192,10 @@ def main():
     from canvass.models import Campaign
 
     call_command("migrate", verbosity=0)
-    Campaign.objects.filter(slug=SLUG).delete()
-    campaign = Campaign.objects.create(name="Bench exports", slug=SLUG)
+    campaign = Campaign.objects.filter(slug=SLUG).first() if options.reuse else None
+    if campaign is None:
+        Campaign.objects.filter(slug=SLUG).delete()
+        campaign = Campaign.objects.create(name="Bench exports", slug=SLUG)
     print(f"load: {os.getloadavg()[0]:.2f}  media: {media}", flush=True)
     header = (
         "| rows asked | kind | format | rows out | left out | time | rows/s | peak RSS | file |"

@@ -18,8 +18,10 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
+from canvass.models import Volunteer
 from conversations.models import StoryNote, Visit
 from conversations.stats import NO_TURF, NO_VOLUNTEER, campaign_followthrough
+from turf.models import Turf
 
 CONTACT = (Visit.Outcome.CONVERSATION, Visit.Outcome.REFUSED)
 GROUPS = ("turf", "volunteer", "day")
@@ -205,25 +207,69 @@ def _notes_python(campaign, total, groups):
         numbers.average_after = _average(statistics.fmean(after)) if after else None
 
 
-def campaign_dashboard_numbers(campaign, groups=GROUPS):
-    """The campaign's conversation numbers, in total and by turf, volunteer and local day.
+VISITS_SQL = """
+SELECT {grouping}, {keys}
+       count(*), count(DISTINCT v.household_id),
+       count(*) FILTER (WHERE v.outcome = ANY(%(contact)s)),
+       count(*) FILTER (WHERE v.outcome = %(conversation)s)
+FROM conversations_visit v
+LEFT JOIN turf_assignment a ON a.id = v.assignment_id
+CROSS JOIN LATERAL (SELECT (v.happened_at AT TIME ZONE %(tz)s)::date AS day) d
+WHERE v.campaign_id = %(campaign)s
+GROUP BY GROUPING SETS ({sets}())
+"""
 
-    A fixed number of queries: the visits counted per group (four), the story notes'
-    ratings, lengths and themes (two grouped queries on PostgreSQL), and follow-through.
-    Only the breakdowns in `groups` are computed; the others are left empty.
-    """
-    tz = campaign.tz
+
+def _visits_postgresql(campaign, total, groups, wanted):
+    """The visits counted in total and per group in one pass (PostgreSQL), then the turfs'
+    and volunteers' names for the keys found."""
+    wanted = [name for name in GROUPS if name in wanted]
+    width = len(wanted)
+    everything = (1 << width) - 1
+    masks = {everything & ~(1 << (width - 1 - i)): name for i, name in enumerate(wanted)}
+    params = {
+        "campaign": campaign.pk,
+        "tz": campaign.timezone,
+        "contact": list(CONTACT),
+        "conversation": Visit.Outcome.CONVERSATION,
+    }
+    names = ("visits", "doors", "contacts", "conversations")
+    found = {name: {} for name in GROUPS}
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(VISITS_SQL, wanted), params)
+        for row in cursor:
+            keys, numbers = row[1 : 1 + width], dict(zip(names, row[1 + width :], strict=True))
+            if row[0] == everything:
+                for name, value in numbers.items():
+                    setattr(total, name, value)
+            else:
+                name = masks[row[0]]
+                found[name][keys[wanted.index(name)]] = numbers
+    turfs = Turf.objects.filter(pk__in=[k for k in found["turf"] if k])
+    volunteers = Volunteer.objects.filter(pk__in=[k for k in found["volunteer"] if k])
+    labels = {
+        "turf": dict(turfs.values_list("pk", "name")) if found["turf"] else {},
+        "volunteer": {v.pk: str(v) for v in volunteers} if found["volunteer"] else {},
+    }
+    for name, rows in found.items():
+        for key, numbers in rows.items():
+            if name == "day":
+                label = key.isoformat()
+            elif key is None:
+                label = NO_TURF if name == "turf" else NO_VOLUNTEER
+            else:
+                label = labels[name].get(key, "")
+            groups[name][key] = ConversationNumbers(label=label, key=key, **numbers)
+
+
+def _visits_orm(campaign, total, groups, wanted):
+    """The same counts, one query per group (SQLite)."""
     visits = Visit.objects.filter(campaign=campaign).order_by()
-    day = TruncDate("happened_at", tzinfo=tz)
-    total = ConversationNumbers(label=campaign.name, key=campaign.pk)
     for name, value in visits.aggregate(**_visit_counts()).items():
         setattr(total, name, value or 0)
-
-    wanted = groups
-    groups = {name: {} for name in GROUPS}
     turf_rows = visits.values("assignment__turf", "assignment__turf__name")
     volunteer_rows = visits.values("volunteer", "volunteer__first_name", "volunteer__last_name")
-    day_rows = visits.annotate(day=day).values("day")
+    day_rows = visits.annotate(day=TruncDate("happened_at", tzinfo=campaign.tz)).values("day")
     for row in turf_rows.annotate(**_visit_counts()) if "turf" in wanted else ():
         key = row.pop("assignment__turf")
         label = row.pop("assignment__turf__name") or NO_TURF
@@ -236,6 +282,23 @@ def campaign_dashboard_numbers(campaign, groups=GROUPS):
     for row in day_rows.annotate(**_visit_counts()) if "day" in wanted else ():
         key = row.pop("day")
         groups["day"][key] = ConversationNumbers(label=key.isoformat(), key=key, **row)
+
+
+def campaign_dashboard_numbers(campaign, groups=GROUPS):
+    """The campaign's conversation numbers, in total and by turf, volunteer and local day.
+
+    A fixed number of queries: the visits counted per group (one grouped query and the
+    names on PostgreSQL, four elsewhere), the story notes' ratings, lengths and themes (two
+    grouped queries on PostgreSQL), and follow-through.
+    Only the breakdowns in `groups` are computed; the others are left empty.
+    """
+    total = ConversationNumbers(label=campaign.name, key=campaign.pk)
+    wanted = groups
+    groups = {name: {} for name in GROUPS}
+    if connection.vendor == "postgresql":
+        _visits_postgresql(campaign, total, groups, wanted)
+    else:
+        _visits_orm(campaign, total, groups, wanted)
 
     if connection.vendor == "postgresql":
         _notes_postgresql(campaign, total, groups, wanted)

@@ -309,11 +309,14 @@ def _followups_page(open_commitments, campaigns, *, section, q, sort, page, now)
         chosen = [found[pk] for pk in ids if pk in found]
         rows = getattr(followups_sort(chosen, now=now), section)
         return FollowUpPage(section, counts, [(section, rows)], page_obj, q, sort)
-    first = []
+    # The first ids of each section (index walks), then those rows in one query.
+    ids = []
     for name in SECTIONS:
         if counts[name]:
-            first += rows_of(commitments.filter(filters[name]).order_by(*order)[:OVERVIEW_ROWS])
-    sorted_rows = followups_sort(first, now=now)
+            section_ids = matching.filter(filters[name]).order_by(*order)
+            ids += section_ids.values_list("pk", flat=True)[:OVERVIEW_ROWS]
+    found = {c.pk: c for c in rows_of(commitments.filter(pk__in=ids).order_by())} if ids else {}
+    sorted_rows = followups_sort([found[pk] for pk in ids if pk in found], now=now)
     return FollowUpPage(
         "", counts, [(name, getattr(sorted_rows, name)) for name in SECTIONS], None, q, sort
     )

@@ -16,6 +16,7 @@ from exports.kinds import KINDS
 from exports.models import ExportJob, ExportLayout, result_codes
 from exports.services import export_create, export_form, export_start, result_codes_save
 from exports.writers import CONTENT_TYPES
+from turf.models import Turf
 
 AUDIT_LIST_MAX = 50
 
@@ -86,6 +87,10 @@ def _column_rows(kind, campaign, selected):
     return rows
 
 
+def _turf_names(campaign):
+    return Turf.objects.filter(campaign=campaign).order_by("name").values_list("name", flat=True)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def export_new(request, slug, kind):
@@ -142,6 +147,7 @@ def export_new(request, slug, kind):
             "kind": kind_obj,
             "form": form,
             "column_rows": _column_rows(kind_obj, campaign, selected),
+            "turf_names": _turf_names(campaign) if "turf" in form.fields else [],
             "layouts": layouts,
             "errors": errors,
             "formats": ExportJob.Format.choices,

@@ -54,8 +54,14 @@ class Context:
 class FilterForm(forms.Form):
     """The filters every kind shares. Subclasses drop the ones they have no use for."""
 
+    # A name typed with the campaign's turfs offered as suggestions (a <datalist>): a select
+    # of hundreds of turfs cost most of the page's time to render.
     turf = forms.ModelChoiceField(
-        queryset=Turf.objects.none(), required=False, to_field_name="name", label="Turf"
+        queryset=Turf.objects.none(),
+        required=False,
+        to_field_name="name",
+        label="Turf",
+        widget=forms.TextInput(attrs={"list": "turf-names", "autocomplete": "off"}),
     )
     date_from = forms.DateField(required=False, label="From (date)")
     date_to = forms.DateField(required=False, label="To (date)")
@@ -205,6 +211,11 @@ class Kind(ABC):
     def withheld(self, queryset, ctx, columns):
         """{what: count} of cells left blank for this reader (e.g. sensitive story text)."""
         return {}
+
+    def sensitive_notes_read(self, queryset, ctx, columns):
+        """[(note pk, visit pk, campaign pk)] of the sensitive story notes whose words these
+        `columns` write for this reader: each is a reading to audit. None for most kinds."""
+        return []
 
     def rows(self, queryset, ctx, columns):
         """The cells of every row, for `columns` (Column objects), streamed from the database."""

@@ -25,15 +25,20 @@ from exports.kinds.base import (
 from exports.models import result_codes
 
 MISSING = "missing"
-# The only fields a row reads (each visit builds four small instances, not four whole ones).
+NO_VOTER_ID = Q(person__isnull=True) | Q(person__external_id="")
+# The only values a row reads, one flat dict a row (besides the activist codes and the
+# phone given at the door, annotated by the query).
 FIELDS = (
     "outcome",
     "happened_at",
     "place",
+    "door_phone",
+    "person_id",
     "person__first_name",
     "person__last_name",
     "person__phone",
     "person__external_id",
+    "household_id",
     "household__house_number",
     "household__street",
     "household__unit",
@@ -41,7 +46,6 @@ FIELDS = (
     "story_note__rating_after",
     "story_note__themes",
 )
-NO_VOTER_ID = Q(person__isnull=True) | Q(person__external_id="")
 
 
 class ResultsFilterForm(FilterForm):
@@ -59,21 +63,13 @@ class ResultsFilterForm(FilterForm):
         self.fields["date_from"].help_text = "The day of the visit."
 
 
-def _note(obj):
-    return getattr(obj, "story_note", None)
-
-
 def _rating(attr):
-    def get(obj, ctx):
-        note = _note(obj)
-        value = getattr(note, attr) if note else None
-        return "" if value is None else value
-
-    return get
+    key = f"story_note__{attr}"
+    return lambda row, ctx: "" if row[key] is None else row[key]
 
 
 def _theme(theme):
-    return lambda obj, ctx: yes(_note(obj) and theme in _note(obj).themes)
+    return lambda row, ctx: yes(theme in (row["story_note__themes"] or ()))
 
 
 def _digits(e164, region):
@@ -81,13 +77,24 @@ def _digits(e164, region):
     return "".join(ch for ch in national if ch.isdigit()) if national else ""
 
 
-def _phone(obj, ctx):
-    e164 = obj.door_phone or (obj.person.phone if obj.person else "")
-    return _digits(e164, ctx.campaign.phone_region)
+def _phone(row, ctx):
+    e164 = row["door_phone"] or (row["person__phone"] if row["person_id"] else "")
+    return _digits(e164 or "", ctx.campaign.phone_region)
 
 
-def _address(obj, ctx):
-    return obj.household.address_line if obj.household else obj.place
+def _address(row, ctx):
+    if row["household_id"] is None:
+        return row["place"]
+    # Household.address_line.
+    line = f"{row['household__house_number']} {row['household__street']}".strip()
+    unit = row["household__unit"]
+    return f"{line}, {unit}" if unit else line
+
+
+def _name(row, ctx):
+    if row["person_id"] is None:
+        return ""
+    return f"{row['person__first_name']} {row['person__last_name']}".strip()
 
 
 class CanvassResults(Kind):
@@ -109,14 +116,14 @@ class CanvassResults(Kind):
     def columns(self, campaign):
         outcomes = choice_labels(Visit.Outcome)
         columns = [
-            Column("vanid", "VANID", lambda o, c: o.person.external_id if o.person else ""),
+            Column("vanid", "VANID", lambda r, c: r["person__external_id"] or ""),
             Column(
                 "date",
                 "DateCanvassed",
-                lambda o, c: o.happened_at.astimezone(c.campaign.tz).strftime("%m/%d/%Y"),
+                lambda r, c: r["happened_at"].astimezone(c.campaign.tz).strftime("%m/%d/%Y"),
             ),
             Column("phone", "Phone", _phone),
-            Column("result", "CanvassResult", lambda o, c: c.extra["codes"].get(o.outcome, "")),
+            Column("result", "CanvassResult", lambda r, c: c.extra["codes"].get(r["outcome"], "")),
             Column("rating_before", "SQ: Rating before", _rating("rating_before")),
             Column("rating_after", "SQ: Rating after", _rating("rating_after")),
         ]
@@ -128,17 +135,13 @@ class CanvassResults(Kind):
                 Column(
                     f"ac_{code}",
                     f"AC: {kind['label']}",
-                    lambda o, c, a=f"ac_{code}": yes(getattr(o, a)),
+                    lambda r, c, a=f"ac_{code}": yes(r[a]),
                 )
             )
         columns += [
-            Column("name", "Name", lambda o, c: str(o.person) if o.person else ""),
-            Column(
-                "address",
-                "Address",
-                lambda o, c: o.household.address_line if o.household else o.place,
-            ),
-            Column("outcome", "Outcome", lambda o, c: outcomes.get(o.outcome, o.outcome)),
+            Column("name", "Name", _name),
+            Column("address", "Address", _address),
+            Column("outcome", "Outcome", lambda r, c: outcomes.get(r["outcome"], r["outcome"])),
         ]
         return columns
 
@@ -160,8 +163,6 @@ class CanvassResults(Kind):
         }
         qs = (
             Visit.objects.filter(campaign=campaign)
-            .select_related("person", "household", "story_note")
-            .only(*FIELDS)
             .annotate(door_phone=Subquery(door_phone), **activist)
             .order_by("happened_at", "pk")
         )
@@ -174,3 +175,8 @@ class CanvassResults(Kind):
         if filters.get("volunteer"):
             qs = qs.filter(volunteer=filters["volunteer"])
         return qs.filter(date_filter(campaign, filters, "happened_at"))
+
+    def rows(self, queryset, ctx, columns):
+        activist = [f"ac_{kind['code']}" for kind in ctx.campaign.commitment_kinds]
+        for row in queryset.values(*FIELDS, *activist).iterator(chunk_size=2000):
+            yield [column.get(row, ctx) for column in columns]

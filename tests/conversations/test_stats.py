@@ -179,3 +179,23 @@ def test_the_summary_include_also_takes_the_total_alone(town):
     )
     assert "<strong>75%</strong> kept (3 of 4 with an outcome)" in html
     assert reverse("followthrough", args=[town.slug]) in html
+
+
+def test_kept_numbers_follow_every_write_however_it_is_made(town):
+    pending = ReminderFactory(
+        campaign=town,
+        commitment=CommitmentFactory(campaign=town, kind="meeting"),
+        recipient_kind=PERSON,
+        status=PENDING,
+    )
+    before = campaign_followthrough(town).total
+    assert campaign_followthrough(town).total == before  # kept
+    # Marked sent by a queryset update (as the delivery worker does): no signal is sent.
+    Reminder.objects.filter(pk=pending.pk).update(status=SENT)
+    assert campaign_followthrough(town).total.reminded == before.reminded + 1
+    # Removed with raw SQL.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM conversations_reminder WHERE campaign_id = %s", [town.pk])
+    assert campaign_followthrough(town).total.reminded == 0

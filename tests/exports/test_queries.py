@@ -74,3 +74,26 @@ def test_the_queries_do_not_grow_with_the_rows(campaign, organizer, kind, settin
     assert more_rows >= rows + 12
     assert many == few
     assert _queries(campaign, organizer, kind, "xlsx")[0] == few
+
+
+def test_the_export_form_offers_turfs_by_name_in_fixed_queries(campaign, organizer, client):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    client.login(username=organizer.username, password=PASSWORD)
+    url = reverse("export_new", args=[campaign.slug, "calls"])
+
+    def read():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured), response.content.decode()
+
+    TurfFactory(campaign=campaign, name="Alder blocks")
+    few, page = read()
+    assert 'list="turf-names"' in page and '<option value="Alder blocks">' in page
+    for i in range(30):
+        TurfFactory(campaign=campaign, name=f"Turf {i:02d}")
+    many, page = read()
+    assert many == few and page.count('<option value="Turf ') == 30
