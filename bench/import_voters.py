@@ -263,6 +263,7 @@ def main():
 
     for attempt in ["first import"] + (["update run (same file)"] if args.update else []):
         phases.clear()
+        rss_at.clear()
         print(
             f"{attempt}: load {os.getloadavg()[0]:.2f} (1-minute average) on {os.cpu_count()} cores"
         )
