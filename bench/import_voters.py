@@ -23,6 +23,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -174,6 +175,26 @@ def rss_mib():
     return 0.0
 
 
+def postgres_cpu(database, seen):
+    """CPU seconds of the PostgreSQL backends serving `database` (the import's connections),
+    noted per process in `seen` (a backend's time is gone once its connection closes)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                command = handle.read()
+            if not command.startswith(b"postgres: ") or f" {database} ".encode() not in command:
+                continue
+            with open(f"/proc/{entry.name}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seen[entry.name] = (int(fields[11]) + int(fields[12])) / tick
+    return sum(seen.values())
+
+
 def machine_busy():
     with open("/proc/stat") as stat:
         fields = [int(v) for v in stat.readline().split()[1:]]
@@ -227,9 +248,13 @@ def main():
     phases = {}
     rss_at = {}
 
+    database = url.rpartition("/")[2].split("?")[0]
+    backends = {}
+
     def progress(job):
         phases.setdefault(job.phase, time.perf_counter())
-        for mark in (1_000_000, 2_000_000, 4_000_000, 8_000_000):
+        postgres_cpu(database, backends)
+        for mark in (200_000, 1_000_000, 2_000_000, 4_000_000, 8_000_000):
             if job.rows_done >= mark and mark not in rss_at:
                 rss_at[mark] = rss_mib()
 
@@ -243,6 +268,8 @@ def main():
         )
         busy_before, total_before = machine_busy()
         cpu_before = os.times()
+        backends.clear()
+        postgres_before = postgres_cpu(database, backends)
         began = time.perf_counter()
         if args.profile:
             import cProfile
@@ -258,15 +285,33 @@ def main():
         busy_after, total_after = machine_busy()
         if job.status != job.Status.DONE:
             sys.exit(f"import failed: {job.error}")
-        python_cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
+        # The worker processes are counted once they have ended (the import waits for them).
+        python_cpu = sum(
+            getattr(cpu_after, part) - getattr(cpu_before, part)
+            for part in ("user", "system", "children_user", "children_system")
+        )
+        worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        postgres = postgres_cpu(database, backends) - postgres_before
         machine = (busy_after - busy_before) / max(total_after - total_before, 1)
         print(f"  {elapsed:.1f} s end to end, {args.rows / elapsed:,.0f} rows/s")
         print(
-            f"  this process used {python_cpu / elapsed:.2f} cores (reader + merge threads); "
-            f"the whole machine was {machine * os.cpu_count():.2f} of {os.cpu_count()} cores busy"
+            f"  the import's processes used {python_cpu / elapsed:.2f} cores (this process, "
+            f"its merge thread and its normalising workers; PostgreSQL not counted); the whole "
+            f"machine was {machine * os.cpu_count():.2f} of {os.cpu_count()} cores busy"
         )
-        rss = ", ".join(f"{mark // 1_000_000}M rows: {mib:.0f} MiB" for mark, mib in rss_at.items())
-        print(f"  RSS at {rss}; at the end {rss_mib():.0f} MiB")
+        print(
+            f"  CPU time: {python_cpu:.1f} s in Python (reading, normalising, feeding COPY), "
+            f"{postgres:.1f} s in PostgreSQL (COPY and merge): "
+            f"{(python_cpu + postgres) / args.rows * 1e6:.0f} µs a row; on 2 idle cores at best "
+            f"{2 * args.rows / (python_cpu + postgres):,.0f} rows/s"
+        )
+        rss = ", ".join(
+            f"{mark / 1_000_000:g}M rows: {mib:.0f} MiB" for mark, mib in rss_at.items()
+        )
+        print(
+            f"  RSS of this process at {rss}; at the end {rss_mib():.0f} MiB; "
+            f"largest worker process {worker_peak:.0f} MiB"
+        )
         print(
             f"  {job.rows_imported:,} rows in, {job.rows_failed:,} refused, "
             f"{job.rows_warned:,} with a warning, {job.rows_left_out:,} left out; "

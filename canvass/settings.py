@@ -328,6 +328,9 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
 # Seconds for a whole provider call (connect, send, the complete answer), not per read.
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 15)
+# The most messages one person (one phone number or email address) gets in a day of theirs,
+# across all their commitments, shift signups and links; more wait for the next day.
+REMINDERS_PER_PERSON_PER_DAY = env_int("REMINDERS_PER_PERSON_PER_DAY", 3)
 # Keys the one-way hash a forgotten person's opt-out is kept as (default: SECRET_KEY). Set
 # it to the old key before rotating SECRET_KEY, or those people could be texted again.
 OPTOUT_HASH_KEY = os.environ.get("OPTOUT_HASH_KEY", "")

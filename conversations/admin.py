@@ -18,7 +18,14 @@ from conversations.models import (
     Visit,
 )
 from conversations.notes import story_note_read
-from conversations.services import commitment_change, commitment_record, reminder_resolve
+from conversations.numbers import NumbersChange
+from conversations.services import (
+    OUT_OF_RANGE,
+    commitment_change,
+    commitment_record,
+    reminder_resolve,
+    when_in_range,
+)
 from conversations.services.plans import _commitment_clean as commitment_clean
 
 # A note's words are shown only through conversations.notes (organizers of its campaign for a
@@ -126,6 +133,8 @@ class CommitmentAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if not when_in_range(data.get("when")):
+            self.add_error("when", OUT_OF_RANGE)
         campaign = data.get("campaign") or getattr(self.instance, "campaign", None)
         if campaign is None or "kind" in self.errors:
             return data
@@ -265,8 +274,8 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     """A campaign's own wording. Steps without a row here use the default set, which the
     add form starts from (…/add/?step=confirm&channel=sms)."""
 
-    list_display = ["campaign", "step", "channel", "kind", "body"]
-    list_filter = ["campaign", "step", "channel"]
+    list_display = ["campaign", "step", "channel", "language", "kind", "body"]
+    list_filter = ["campaign", "step", "channel", "language"]
     search_fields = ["body", "subject"]
     readonly_fields = ["default_wording"]
 
@@ -324,4 +333,19 @@ class HeldVisitAdmin(admin.ModelAdmin):
     readonly_fields = ["client_id", "campaign", "assignment", "problem", "detail", "received_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(NumbersChange)
+class NumbersChangeAdmin(admin.ModelAdmin):
+    """The log PostgreSQL's triggers write when what a campaign's numbers count changes:
+    read here, never written by hand."""
+
+    list_display = ["id", "campaign_id"]
+    list_filter = ["campaign_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -4,6 +4,7 @@ The assignment link's token is the only credential (no password, no session, no 
 every view starts with `assignment_for_token`. The contract is in docs/sync-api.md.
 """
 
+import copy
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,7 +13,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache as django_cache
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db.models import Count, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
@@ -42,7 +43,7 @@ from conversations.services import (
     OUT_OF_RANGE,
     VisitConflict,
     VisitInvalid,
-    visit_record,
+    visits_record,
 )
 from conversations.services.visits import (
     MAX_MINUTES,
@@ -539,6 +540,62 @@ class CampaignObjectField(serializers.PrimaryKeyRelatedField):
         assignment = self.context["assignment"]
         return self.scope(assignment if self.by_link else assignment.turf.campaign)
 
+    def to_internal_value(self, data):
+        # A batch reads each kind of object once for all its items (objects_prefetch).
+        found = self.context.get("objects", {}).get(self.scope)
+        key = _object_key(self, data)
+        if found is None or key is None or key not in found:
+            return super().to_internal_value(data)
+        if found[key] is None:
+            self.fail("does_not_exist", pk_value=data)
+        return found[key]
+
+
+# The primary key field of each CampaignObjectField's scope, found once per process.
+_SCOPE_PKS = {}
+
+
+def _object_key(field, value):
+    """The id `value` names for `field`, or None when it is no id (left to DRF's checks)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    pk = _SCOPE_PKS.get(field.scope)
+    if pk is None:
+        pk = _SCOPE_PKS[field.scope] = field.get_queryset().model._meta.pk
+    try:
+        return pk.to_python(value)
+    except ValidationError:
+        return None
+
+
+def objects_prefetch(serializer, items):
+    """Read every object the items name through a CampaignObjectField, one query per
+    field, into the serializer's context: validating a batch then costs no query per item.
+    Call before validating the items."""
+    sent = {}
+
+    def collect(fields, data):
+        if not isinstance(data, dict):
+            return
+        for name, field in fields.items():
+            value = data.get(name)
+            if isinstance(field, CampaignObjectField):
+                key = _object_key(field, value)
+                if key is not None:
+                    sent.setdefault(field.scope, (field, set()))[1].add(key)
+            elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+                for element in value:
+                    collect(field.child.fields, element)
+            elif isinstance(field, serializers.Serializer):
+                collect(field.fields, value)
+
+    for item in items:
+        collect(serializer.fields, item)
+    objects = serializer.context.setdefault("objects", {})
+    for scope, (field, keys) in sent.items():
+        found = field.get_queryset().in_bulk(keys)
+        objects[scope] = {key: found.get(key) for key in keys}
+
 
 def people_for_link(assignment):
     """The people a link may name: those at its walk list's doors and those its own
@@ -682,6 +739,7 @@ class EachOnItsOwnField(serializers.ListField):
     def run_child_validation(self, data):
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
+        objects_prefetch(self.child, data)
         validated = []
         for item in data:
             client_id = item.get("client_id") if isinstance(item, dict) else None
@@ -741,9 +799,9 @@ def _max_lengths(serializer):
     }
 
 
-def sync_limits():
-    """What the server accepts, sent with the walk list so that the phone checks the same
-    limits before it saves (one place for them: the input serializers above)."""
+@cache
+def _serializer_limits():
+    # Building the serializers' fields costs more than the rest of sync_limits: once.
     item = VisitItemIn()
     note = item.fields["story_note"]
     return {
@@ -755,6 +813,14 @@ def sync_limits():
             "minutes": note.fields["minutes"].max_value,
         },
         "commitment": _max_lengths(item.fields["commitments"].child),
+    }
+
+
+def sync_limits():
+    """What the server accepts, sent with the walk list so that the phone checks the same
+    limits before it saves (one place for them: the input serializers above)."""
+    return {
+        **copy.deepcopy(_serializer_limits()),
         "commitments_per_visit": MAX_COMMITMENTS_PER_VISIT,
         "visits_per_batch": MAX_VISITS_PER_BATCH,
         "request_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
@@ -797,22 +863,33 @@ REPLACED_LINK = (
 )
 
 
-def _visit_result(assignment, item, until=None):
-    result = {"client_id": item.client_id}
-    if isinstance(item, InvalidItem):
-        errors = item.errors
-    elif until is not None and item.data["happened_at"] > until:
-        errors = {"happened_at": REPLACED_LINK}
-    else:
-        try:
-            visit, created = visit_record(assignment=assignment, **item.data)
-        except VisitConflict as exc:
-            return {**result, "status": 409, "detail": str(exc)}
-        except VisitInvalid as exc:
-            errors = exc.errors
-        else:
-            return {**result, "status": 201 if created else 200, "visit_id": visit.pk}
+def _refused(result, errors):
     return {**result, "status": 400, "detail": VisitInvalid.message_for_people, "errors": errors}
+
+
+def _visit_results(assignment, items, until=None):
+    """One result per item sent, in order: the items that passed the serializer are
+    recorded together (visits_record), each answered on its own."""
+    results = [{"client_id": item.client_id} for item in items]
+    valid = []
+    for index, item in enumerate(items):
+        if isinstance(item, InvalidItem):
+            results[index] = _refused(results[index], item.errors)
+        elif until is not None and item.data["happened_at"] > until:
+            results[index] = _refused(results[index], {"happened_at": REPLACED_LINK})
+        else:
+            valid.append(index)
+    answers = visits_record(assignment=assignment, visits=[items[i].data for i in valid])
+    for index, answer in zip(valid, answers, strict=True):
+        result = results[index]
+        if isinstance(answer, VisitConflict):
+            results[index] = {**result, "status": 409, "detail": str(answer)}
+        elif isinstance(answer, VisitInvalid):
+            results[index] = _refused(result, answer.errors)
+        else:
+            status_code = 201 if answer.created else 200
+            results[index] = {**result, "status": status_code, "visit_id": answer.visit_id}
+    return results
 
 
 class VisitBatchView(TokenAPIView):
@@ -841,10 +918,9 @@ class VisitBatchView(TokenAPIView):
         link_rate_check(assignment)
         batch = VisitBatchIn(data=self.request_data(request), context={"assignment": assignment})
         batch.is_valid(raise_exception=True)
-        results = [
-            _visit_result(assignment, item, until) for item in batch.validated_data["visits"]
-        ]
-        return Response(VisitBatchOut({"results": results}).data)
+        results = _visit_results(assignment, batch.validated_data["visits"], until)
+        # The results are already in their documented shape (VisitBatchOut).
+        return Response({"results": results})
 
 
 # --- POST /api/a/<token>/held -------------------------------------------------

@@ -32,6 +32,7 @@ DOOR_ASSETS = (
     "door/sync.js",
     "door/form.js",
     "door/shifts.js",
+    "door/finder.js",
 )
 
 # Every string the door screen shows, translated here so that the page ships

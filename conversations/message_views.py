@@ -5,11 +5,14 @@ every object is loaded through the campaign, so another campaign's templates are
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from canvass.access import ORGANIZERS, campaign_for_user
@@ -19,7 +22,7 @@ from conversations.models import DEFAULT_MESSAGE_TEMPLATES, Channel, MessageTemp
 class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
-        fields = ["step", "channel", "kind", "subject", "body"]
+        fields = ["step", "channel", "language", "kind", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args, campaign, **kwargs):
@@ -31,6 +34,15 @@ class MessageTemplateForm(forms.ModelForm):
             + [(k["code"], k["label"]) for k in campaign.commitment_kinds or []],
             help_text="Only for commitments of this kind, or for every kind.",
         )
+        language = self.fields["language"]
+        language.required = False
+        language.help_text = (
+            "People whose recorded language is this one get this wording; blank: the "
+            "campaign's language."
+        )
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.campaign.language
 
     def clean(self):
         data = super().clean()
@@ -40,11 +52,12 @@ class MessageTemplateForm(forms.ModelForm):
             kind=data.get("kind") or "",
             step=data.get("step"),
             channel=data.get("channel"),
+            language=data.get("language"),
         ).exclude(pk=self.instance.pk)
         if clash.exists():
             raise ValidationError(
-                "This campaign already has wording for that step, channel and kind: "
-                "change that one instead."
+                "This campaign already has wording for that step, channel, language and "
+                "kind: change that one instead."
             )
         return data
 
@@ -58,18 +71,23 @@ def _template_for(campaign, pk):
 def message_templates(request, slug):
     campaign = campaign_for_user(request.user, slug, roles=ORGANIZERS)
     own = list(MessageTemplate.objects.filter(campaign=campaign))
-    overridden = {(t.step, t.channel) for t in own if not t.kind}
-    defaults = [
-        {
-            "step": step,
-            "step_label": Step(step).label,
-            "channel": channel,
-            "subject": subject,
-            "body": body,
-        }
-        for (step, channel), (subject, body) in DEFAULT_MESSAGE_TEMPLATES.items()
-        if (step, channel) not in overridden
-    ]
+    overridden = {(t.step, t.channel, t.language) for t in own if not t.kind}
+    defaults = []
+    for code, name in settings.LANGUAGES:
+        with translation.override(code):
+            defaults += [
+                {
+                    "step": step,
+                    "step_label": Step(step).label,
+                    "channel": channel,
+                    "language": code,
+                    "language_name": name,
+                    "subject": gettext(subject) if subject else "",
+                    "body": gettext(body),
+                }
+                for (step, channel), (subject, body) in DEFAULT_MESSAGE_TEMPLATES.items()
+                if (step, channel, code) not in overridden
+            ]
     return render(
         request,
         "conversations/message_templates.html",
@@ -91,9 +109,19 @@ def message_template_edit(request, slug, pk=None):
     initial = {}
     if template is None:
         step, channel = request.GET.get("step"), request.GET.get("channel")
+        language = request.GET.get("language")
+        if language not in dict(settings.LANGUAGES):
+            language = campaign.language
         default = DEFAULT_MESSAGE_TEMPLATES.get((step, channel))
+        initial = {"language": language}
         if default:
-            initial = {"step": step, "channel": channel, "subject": default[0], "body": default[1]}
+            with translation.override(language):
+                initial.update(
+                    step=step,
+                    channel=channel,
+                    subject=gettext(default[0]) if default[0] else "",
+                    body=gettext(default[1]),
+                )
     form = MessageTemplateForm(
         request.POST or None, instance=template, initial=initial, campaign=campaign
     )

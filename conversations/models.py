@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -281,7 +282,11 @@ class Reminder(models.Model):
         # The id breaks ties: two replies queued in the same instant go out in
         # the order they were written, whatever order the database reads them in.
         ordering = ["send_at", "pk"]
-        indexes = [models.Index(fields=["status", "send_at"])]
+        indexes = [
+            models.Index(fields=["status", "send_at"]),
+            # The daily cap counts a recipient's messages at each send.
+            models.Index(Lower("to"), name="reminder_to_lower"),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} to {self.to} at {self.send_at:%Y-%m-%d %H:%M}"
@@ -474,89 +479,125 @@ class Step(models.TextChoices):
 
 
 STOP_LINE = " Reply STOP to opt out."
-# The default set: used for any campaign, kind and channel without a template of its own.
-# Keys: (step, channel). Values: (subject, body). Texts stay short: one SMS segment or two.
+# The default set: used for any campaign, kind and channel without a template of its own in
+# the recipient's language. Keys: (step, channel). Values: (subject, body), marked for
+# translation: a person's default wording goes out in their language (locale/). Texts stay
+# short: one SMS segment or two.
 DEFAULT_MESSAGE_TEMPLATES = {
     (Step.CONFIRM, Channel.SMS): (
         "",
-        "Hi {first_name}, it's {canvasser} from {sender}: thanks for saying yes! {what}, "
-        "{when}. Reply YES to confirm or NO if you can't make it." + STOP_LINE,
+        gettext_noop(
+            "Hi {first_name}, it's {canvasser} from {sender}: thanks for saying yes! {what}, "
+            "{when}. Reply YES to confirm or NO if you can't make it. Reply STOP to opt out."
+        ),
     ),
     (Step.THANKS, Channel.SMS): (
         "",
-        "Hi {first_name}, it's {canvasser} from {sender}: thanks for saying yes to {what}. "
-        "We'll be in touch." + STOP_LINE,
+        gettext_noop(
+            "Hi {first_name}, it's {canvasser} from {sender}: thanks for saying yes to {what}. "
+            "We'll be in touch. Reply STOP to opt out."
+        ),
     ),
     (Step.FOUR_DAYS, Channel.SMS): (
         "",
-        "Hi {first_name}, it's {sender}: {what} is {when}. See you there!" + STOP_LINE,
+        gettext_noop(
+            "Hi {first_name}, it's {sender}: {what} is {when}. See you there! "
+            "Reply STOP to opt out."
+        ),
     ),
     (Step.DAY_BEFORE, Channel.SMS): (
         "",
-        "Hi {first_name}, it's {canvasser} from {sender}: {what} is {when}. "
-        "Can you still make it? Reply YES or NO." + STOP_LINE,
+        gettext_noop(
+            "Hi {first_name}, it's {canvasser} from {sender}: {what} is {when}. "
+            "Can you still make it? Reply YES or NO. Reply STOP to opt out."
+        ),
     ),
     (Step.TWO_HOURS, Channel.SMS): (
         "",
-        "Hi {first_name}, it's {sender}: {what} starts soon, {when}. See you there!" + STOP_LINE,
+        gettext_noop(
+            "Hi {first_name}, it's {sender}: {what} starts soon, {when}. See you there! "
+            "Reply STOP to opt out."
+        ),
     ),
     (Step.CHANGED, Channel.SMS): (
         "",
-        "Hi {first_name}, it's {sender}: a change — {what} is now {when}." + STOP_LINE,
+        gettext_noop(
+            "Hi {first_name}, it's {sender}: a change — {what} is now {when}. "
+            "Reply STOP to opt out."
+        ),
     ),
     (Step.REPLY_STOP, Channel.SMS): (
         "",
-        "{sender}: you're unsubscribed and will get no more texts from us.",
+        gettext_noop("{sender}: you're unsubscribed and will get no more texts from us."),
     ),
     (Step.REPLY_HELP, Channel.SMS): (
         "",
-        "{sender}: reminders about what you agreed to when we met. "
-        "Reply STOP to opt out. Msg&data rates may apply.",
+        gettext_noop(
+            "{sender}: reminders about what you agreed to when we met. "
+            "Reply STOP to opt out. Msg&data rates may apply."
+        ),
     ),
-    (Step.REPLY_YES, Channel.SMS): ("", "Thanks {first_name}! See you {when}. — {sender}"),
+    (Step.REPLY_YES, Channel.SMS): (
+        "",
+        gettext_noop("Thanks {first_name}! See you {when}. — {sender}"),
+    ),
     (Step.REPLY_NO, Channel.SMS): (
         "",
-        "Thanks for letting us know, {first_name}. We've cancelled it. — {sender}",
+        gettext_noop("Thanks for letting us know, {first_name}. We've cancelled it. — {sender}"),
     ),
     (Step.CONFIRM, Channel.EMAIL): (
-        "You said yes: {what}, {when}",
-        "Hi {first_name},\n\nIt's {canvasser} from {sender}. Thanks for saying yes when we "
-        "talked: {what}, {when}.\n\nSee you there!\n{sender}",
+        gettext_noop("You said yes: {what}, {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\nIt's {canvasser} from {sender}. Thanks for saying yes when "
+            "we talked: {what}, {when}.\n\nSee you there!\n{sender}"
+        ),
     ),
     (Step.THANKS, Channel.EMAIL): (
-        "Thanks for saying yes",
-        "Hi {first_name},\n\nIt's {canvasser} from {sender}. Thanks for saying yes to {what}. "
-        "We'll be in touch.\n\n{sender}",
+        gettext_noop("Thanks for saying yes"),
+        gettext_noop(
+            "Hi {first_name},\n\nIt's {canvasser} from {sender}. Thanks for saying yes to "
+            "{what}. We'll be in touch.\n\n{sender}"
+        ),
     ),
     (Step.FOUR_DAYS, Channel.EMAIL): (
-        "Coming up: {what}, {when}",
-        "Hi {first_name},\n\nA reminder from {sender}: {what} is {when}.\n\nSee you there!",
+        gettext_noop("Coming up: {what}, {when}"),
+        gettext_noop(
+            "Hi {first_name},\n\nA reminder from {sender}: {what} is {when}.\n\nSee you there!"
+        ),
     ),
     (Step.DAY_BEFORE, Channel.EMAIL): (
-        "Tomorrow: {what}",
-        "Hi {first_name},\n\nIt's {canvasser} from {sender}: {what} is {when}. See you there!",
+        gettext_noop("Tomorrow: {what}"),
+        gettext_noop(
+            "Hi {first_name},\n\nIt's {canvasser} from {sender}: {what} is {when}. See you there!"
+        ),
     ),
     (Step.TWO_HOURS, Channel.EMAIL): (
-        "Starting soon: {what}",
-        "Hi {first_name},\n\n{what} starts soon: {when}.\n\n{sender}",
+        gettext_noop("Starting soon: {what}"),
+        gettext_noop("Hi {first_name},\n\n{what} starts soon: {when}.\n\n{sender}"),
     ),
     (Step.CHANGED, Channel.EMAIL): (
-        "A change: {what}, {when}",
-        "Hi {first_name},\n\nA change from {sender}: {what} is now {when}.",
+        gettext_noop("A change: {what}, {when}"),
+        gettext_noop("Hi {first_name},\n\nA change from {sender}: {what} is now {when}."),
     ),
     (Step.OWNER_BEFORE, Channel.EMAIL): (
-        "Tomorrow: {person} — {what}",
-        "{person} said yes to {what}, {when}. {canvasser} had the conversation.\n"
-        "Reach them at {contact}.\n\n{link}",
+        gettext_noop("Tomorrow: {person} — {what}"),
+        gettext_noop(
+            "{person} said yes to {what}, {when}. {canvasser} had the conversation.\n"
+            "Reach them at {contact}.\n\n{link}"
+        ),
     ),
     (Step.OWNER_AFTER, Channel.EMAIL): (
-        "Did {person} make it? {what}",
-        "{person} said yes to {what}, {when}. Was it kept? Mark it, or reschedule:\n\n{link}",
+        gettext_noop("Did {person} make it? {what}"),
+        gettext_noop(
+            "{person} said yes to {what}, {when}. Was it kept? Mark it, or reschedule:\n\n{link}"
+        ),
     ),
     (Step.OWNER_CALL, Channel.EMAIL): (
-        "Follow up with {person}: {what}",
-        "{person} said yes to {what} when they talked with {canvasser}. "
-        "Reach them at {contact}.\n\n{link}",
+        gettext_noop("Follow up with {person}: {what}"),
+        gettext_noop(
+            "{person} said yes to {what} when they talked with {canvasser}. "
+            "Reach them at {contact}.\n\n{link}"
+        ),
     ),
 }
 
@@ -685,10 +726,11 @@ DEFAULT_MESSAGE_TEMPLATES.update(SHIFT_MESSAGE_TEMPLATES)
 
 
 class MessageTemplate(models.Model):
-    """A campaign's own wording for one step (for one commitment kind, or for all).
+    """A campaign's own wording for one step (for one commitment kind, or for all), in one
+    language.
 
-    Looked up most specific first: this campaign and kind, this campaign any kind,
-    then DEFAULT_MESSAGE_TEMPLATES."""
+    Looked up in the recipient's language, most specific first: this campaign and kind,
+    this campaign any kind, then DEFAULT_MESSAGE_TEMPLATES translated."""
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="message_templates"
@@ -700,6 +742,11 @@ class MessageTemplate(models.Model):
     channel = models.CharField(
         max_length=10, choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, "Email")]
     )
+    # The language the wording is in: a person gets the wording in theirs (see
+    # conversations.services.plans.message_language).
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
     body = models.TextField(
         help_text="Placeholders: " + ", ".join("{" + key + "}" for key in PLACEHOLDERS) + "."
@@ -707,15 +754,19 @@ class MessageTemplate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["campaign", "kind", "step", "channel"]
+        ordering = ["campaign", "language", "kind", "step", "channel"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "kind", "step", "channel"], name="messagetemplate_unique"
+                fields=["campaign", "language", "kind", "step", "channel"],
+                name="messagetemplate_unique_per_language",
             )
         ]
 
     def __str__(self):
-        return f"{self.get_step_display()} ({self.channel}, {self.kind or 'every kind'})"
+        return (
+            f"{self.get_step_display()} ({self.channel}, {self.kind or 'every kind'}, "
+            f"{self.language})"
+        )
 
     def save(self, *args, **kwargs):
         # Checked here too, not only in forms: a template that cannot render would

@@ -59,20 +59,31 @@ def story_notes_read(*, notes, user, via):
         if story_note_may_read(role=role, note=note):
             shown[note.pk] = NoteText(*(getattr(note, name) for name in TEXT_FIELDS))
             if note.sensitive:
-                audits.append(
-                    AuditEvent(
-                        campaign_id=note.visit.campaign_id,
-                        actor=user,
-                        action=READ_ACTION,
-                        target=f"story_note:{note.pk}",
-                        detail={"via": via, "visit": note.visit_id},
-                    )
-                )
+                audits.append((note.pk, note.visit_id, note.visit.campaign_id))
         else:
             reason = WITHHELD if note.sensitive else NOT_YOURS
             shown[note.pk] = NoteText("", "", "", withheld=reason)
-    AuditEvent.objects.bulk_create(audits)
+    story_notes_audit(readings=audits, user=user, via=via)
     return shown
+
+
+def story_notes_audit(*, readings, user, via, detail=None):
+    """Record that `user` read the words of the sensitive notes in `readings`, an iterable of
+    (note pk, visit pk, campaign pk): one AuditEvent each, as story_notes_read writes.
+
+    For the one path that writes the words without story_notes_read (an export streams
+    them from the database); `detail` adds to each row's detail (the export's id)."""
+    events = (
+        AuditEvent(
+            campaign_id=campaign_id,
+            actor=user,
+            action=READ_ACTION,
+            target=f"story_note:{note_pk}",
+            detail={"via": via, "visit": visit_id, **(detail or {})},
+        )
+        for note_pk, visit_id, campaign_id in readings
+    )
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def story_note_read(*, note, user, via):

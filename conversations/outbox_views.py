@@ -19,6 +19,7 @@ from conversations.services import (
     reminder_resolve,
     reminder_send_current_instead,
 )
+from conversations.services.delivery import per_person_per_day
 from conversations.services.inbound import ANSWER_MAX_LENGTH
 
 INBOX_SHOWN = 200
@@ -115,8 +116,22 @@ def reminders_needing_a_person(request, slug):
         rows.append(
             {"reminder": reminder, "refusal": refusal, "current": current, "next": upcoming}
         )
+    held = (
+        Reminder.objects.filter(campaign=campaign)
+        .held_by_daily_cap()
+        .select_related("commitment")
+        .order_by("send_at", "pk")
+    )
     return render(
-        request, "conversations/needs_a_person.html", {"campaign": campaign, "rows": rows}
+        request,
+        "conversations/needs_a_person.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "held": list(held[:INBOX_SHOWN]),
+            "held_count": held.count(),
+            "daily_cap": per_person_per_day(),
+        },
     )
 
 

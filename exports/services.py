@@ -25,6 +25,7 @@ from django.utils import timezone
 from canvass.access import LEADS
 from canvass.celery import enqueue_on_commit
 from canvass.models import AuditEvent, Membership
+from conversations.notes import story_notes_audit
 from exports.kinds import kind_get
 from exports.kinds.base import Context
 from exports.models import ExportJob, ExportLayout, ResultCode
@@ -259,7 +260,8 @@ class _Progress:
 
 
 def _write(job, kind, ctx, path):
-    """Write the file at `path`; returns (rows, left_out, withheld). Raises ExportShort."""
+    """Write the file at `path`; returns (rows, left_out, withheld, sensitive notes read).
+    Raises ExportShort."""
     campaign = job.campaign
     form = filters_clean(kind, campaign, job.filters)
     filters = form.cleaned_data
@@ -276,6 +278,7 @@ def _write(job, kind, ctx, path):
             total = matched.count()
             progress.total(expected)
             withheld = kind.withheld(included, ctx, columns)
+            read = kind.sensitive_notes_read(included, ctx, columns)
             writer = WRITERS[job.format]
             written = writer(
                 path,
@@ -295,7 +298,7 @@ def _write(job, kind, ctx, path):
             f"{total} rows matched, {expected} were written and {sum(left_out.values())} left "
             "out: these do not add up, so the file was not kept."
         )
-    return written, left_out, withheld
+    return written, left_out, withheld, read
 
 
 def export_run(*, job):
@@ -310,7 +313,7 @@ def export_run(*, job):
     os.close(handle)
     try:
         try:
-            rows, left_out, withheld = _write(job, kind, ctx, path)
+            rows, left_out, withheld, read = _write(job, kind, ctx, path)
         except (ExportShort, ValidationError) as exc:
             message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             return _finish(job, status=Status.FAILED, error=message)
@@ -325,6 +328,13 @@ def export_run(*, job):
         name = f"{kind.filename}-{job.campaign.slug}-{timezone.now():%Y%m%d-%H%M%S}-{job.pk}"
         with open(path, "rb") as source:
             job.file.save(f"{name}.{job.format}", File(source), save=False)
+        # Each sensitive note whose words went into the file is a reading, as on a page.
+        story_notes_audit(
+            readings=read,
+            user=job.created_by,
+            via=f"export: {job.kind}",
+            detail={"export": job.pk},
+        )
         return _finish(job, status=Status.DONE, rows=rows, left_out=left_out, withheld=withheld)
     finally:
         os.unlink(path)

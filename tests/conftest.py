@@ -136,6 +136,14 @@ def _private_outbox(settings, outbox_dir):
     settings.SMS_BACKEND = "file"
 
 
+@pytest.fixture(autouse=True)
+def _daily_cap_out_of_the_way(settings):
+    # Tests send many messages to the factories' one phone number in a day; the daily cap
+    # per person is tested on its own (tests/conversations/test_daily_cap.py, and with
+    # real workers in test_worker_faults.py), at its default and at other values.
+    settings.REMINDERS_PER_PERSON_PER_DAY = 1000
+
+
 @pytest.fixture
 def sent_sms(outbox_dir):
     """Call it to read the text messages sent so far in this test."""

@@ -145,6 +145,7 @@ RULES = {
     "person_details": ORGANIZERS,
     "membership_unlock": ORGANIZERS,
     "campaign_security": ORGANIZERS,
+    "campaign_script": ORGANIZERS,
     "shift_new": ORGANIZERS,
     "shift_edit": ORGANIZERS,
     "shift_copy": ORGANIZERS,

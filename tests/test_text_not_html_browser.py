@@ -136,7 +136,7 @@ def _organizer_screens(world):
     """(name, url) of every page an organizer opens with a GET and no object of its own
     beyond those the hostile campaign has."""
     for name, pattern in url_patterns():
-        if name in NOT_SCREENS or "organizer" not in ALLOWED.get(RULES[name], set()):
+        if name in NOT_SCREENS or "organizer" not in ALLOWED.get(RULES.get(name), set()):
             continue
         kwargs = {}
         for key in pattern.pattern.converters:

@@ -1,7 +1,10 @@
 """The demo's synthetic town (its doors and people) and the turfs cut from it."""
 
 import math
+import random
 from collections import defaultdict
+
+from django.utils import timezone
 
 from canvass.demo.common import _ascii, _phone_pool, _rng
 from canvass.demo.data import (
@@ -187,6 +190,17 @@ def _town_people(rng, *, campaign, households, lots):
     for person, voter_id in zip(people, ids, strict=True):
         if rng.random() < 0.85:
             person.external_id = str(voter_id)
+    # What a state's voter file says of its voters (NC's columns): the cutting page's
+    # universe filters (party, age, gender). Drawn apart, so the town above stays the same.
+    voters = random.Random(len(people))
+    this_year = timezone.localdate().year
+    for person in people:
+        if person.external_id:
+            person.extra = {
+                "party_cd": voters.choices(["DEM", "UNA", "REP", "LIB"], [40, 33, 24, 3])[0],
+                "birth_year": str(this_year - voters.randint(18, 90)),
+                "gender_code": voters.choice("FMU"),
+            }
     return people
 
 

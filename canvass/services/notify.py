@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from canvass.models import EXPECTED, ShiftSignup
@@ -60,13 +60,7 @@ ON_THE_SHIFT = (Status.SIGNED_UP, Status.CONFIRMED)
 
 def shift_when_text(moment, tz):
     """When a shift is, in `tz` and the active language ('Saturday Dec 5 at 10am')."""
-    if (translation.get_language() or "en").startswith("en"):
-        return when_text(moment, tz)
-    local = moment.astimezone(tz)
-    return _("%(day)s at %(time)s") % {
-        "day": formats.date_format(local, r"l j \d\e F"),
-        "time": f"{local:%H:%M}",
-    }
+    return when_text(moment, tz)
 
 
 def _values(signup, *, step):

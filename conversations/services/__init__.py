@@ -56,8 +56,10 @@ from conversations.services.visits import (
     VISIT_CONFLICT_MESSAGE,
     VisitConflict,
     VisitInvalid,
+    VisitStored,
     visit_content_hash,
     visit_record,
+    visits_record,
 )
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "VISIT_CONFLICT_MESSAGE",
     "VisitConflict",
     "VisitInvalid",
+    "VisitStored",
     "commitment_cancel",
     "commitment_change",
     "commitment_plan_trim",
@@ -102,6 +105,7 @@ __all__ = [
     "sms_keyword",
     "visit_content_hash",
     "visit_record",
+    "visits_record",
     "when_in_range",
     "when_text",
 ]

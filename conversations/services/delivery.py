@@ -3,16 +3,17 @@
 How a reminder is delivered once, or surfaced to a person, is in docs/reminders.md.
 """
 
+import hashlib
 import logging
 import re
 import uuid
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import tzfpy
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -22,6 +23,7 @@ from canvass.messaging import NotSent, email_send, sms_backend
 from canvass.models import AuditEvent
 from canvass.phones import phone_timezones
 from conversations.models import (
+    DAY_CAP_HELD,
     Channel,
     Commitment,
     OptOut,
@@ -53,6 +55,12 @@ MAX_PERSON_MESSAGES = 3
 # reminder this soon after the previous message waits (or is left out).
 MIN_GAP = timedelta(hours=6)
 DATED_STEPS = [Step.FOUR_DAYS, Step.DAY_BEFORE, Step.TWO_HOURS]
+# The most messages one person gets in a day of theirs, across every commitment, signup and
+# link (settings.REMINDERS_PER_PERSON_PER_DAY overrides it). Held where the row is stamped,
+# under a lock per recipient, so concurrent workers cannot pass it either.
+PER_PERSON_PER_DAY = 3
+# Carriers require STOP and HELP to be answered: the daily cap never holds them.
+ALWAYS_ANSWERED = [Step.REPLY_STOP, Step.REPLY_HELP]
 CAP_LEFT_OUT = (
     f"Left out: they would have had more than {MAX_PERSON_MESSAGES} messages about this "
     "commitment. Reach them another way if they need it."
@@ -399,20 +407,26 @@ def _send_claimed(reminder, *, claim, now=None):
     # Step two: committed before the call, so a crash from here on is never resent blindly.
     # The same statement checks again what may have changed since the row was read.
     stamp = mine.filter(provider_called_at__isnull=True).filter(_still_sendable(reminder))
-    capped = (
-        reminder.commitment_id is not None
-        and reminder.recipient_kind == Reminder.Recipient.PERSON
-        and reminder.step not in (Step.REPLY_STOP, Step.REPLY_HELP)
+    to_person = (
+        reminder.recipient_kind == Reminder.Recipient.PERSON
+        and reminder.step not in ALWAYS_ANSWERED
     )
-    if capped:
+    capped = to_person and reminder.commitment_id is not None
+    if to_person:
         with transaction.atomic():
-            # One stamp at a time per commitment: two workers cannot both take the last place.
-            list(
-                Commitment.objects.select_for_update()
-                .filter(pk=reminder.commitment_id)
-                .values_list("pk", flat=True)
-            )
-            held = _cap_or_gap(reminder, now=now, finish=finish)
+            # One stamp at a time per recipient, then per commitment (always in this order):
+            # two workers cannot both take the last place of the day or of the commitment.
+            _recipient_lock(reminder.to)
+            if capped:
+                list(
+                    Commitment.objects.select_for_update()
+                    .filter(pk=reminder.commitment_id)
+                    .values_list("pk", flat=True)
+                )
+                held = _cap_or_gap(reminder, now=now, finish=finish)
+                if held is not None:
+                    return held
+            held = _day_cap_hold(reminder, now=now, finish=finish)
             if held is not None:
                 return held
             stamped = stamp.update(provider_called_at=timezone.now())
@@ -471,6 +485,82 @@ def _send_claimed(reminder, *, claim, now=None):
             last_error="Marked unknown while the provider was slow to answer; it then confirmed.",
         )
     return Reminder.Status.SENT
+
+
+def per_person_per_day():
+    """The daily cap in force (settings.REMINDERS_PER_PERSON_PER_DAY, else the default)."""
+    return getattr(settings, "REMINDERS_PER_PERSON_PER_DAY", PER_PERSON_PER_DAY)
+
+
+def _recipient_lock(address):
+    """Serialise the stamps of messages to one address until the transaction ends (call
+    inside one). A PostgreSQL advisory lock keyed by the normalised address; SQLite lets
+    one writer in at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(address.strip().lower().encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+        )
+
+
+def _local_day(now, zone):
+    """The start of the local day `now` falls in, and of the next one, in `zone`."""
+    day = now.astimezone(zone).date()
+    return (
+        datetime.combine(day, time(0), tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone),
+    )
+
+
+def recipient_messages_on_day(*, to, now, zone, exclude_pk=None):
+    """How many messages the person at `to` (a phone number or an email, any case) may
+    have had on the local day of `now` in `zone`, whatever they were about."""
+    start, end = _local_day(now, zone)
+    rows = _delivered(
+        Reminder.objects.alias(to_lower=Lower("to")).filter(
+            to_lower=to.strip().lower(), recipient_kind=Reminder.Recipient.PERSON
+        )
+    )
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return (
+        rows.alias(at=Coalesce("sent_at", "provider_called_at"))
+        .filter(at__gte=start, at__lt=end)
+        .count()
+    )
+
+
+def _day_cap_hold(reminder, *, now, finish):
+    """Hold back a message that would give its recipient more than the daily cap: moved to
+    the next morning of theirs (still pending, with why), or left out when the event is
+    over by then. The new status, or None when it may go. Call with the recipient locked."""
+    cap = per_person_per_day()
+    zone = recipient_timezones(reminder)[0]
+    had = recipient_messages_on_day(to=reminder.to, now=now, zone=zone, exclude_pk=reminder.pk)
+    if had < cap:
+        return None
+    _today, tomorrow = _local_day(now, zone)
+    resume = datetime.combine(tomorrow.date(), reminder.campaign.quiet_hours_end, tzinfo=zone)
+    resume = max(resume, tomorrow)
+    commitment = reminder.commitment
+    if commitment is not None and commitment.when and reminder.send_at < commitment.when <= resume:
+        finish(
+            status=Reminder.Status.SUPPRESSED,
+            last_error=f"Left out by the daily cap: they had {had} messages today (at most "
+            f"{cap} a day), and the event begins before tomorrow's first hour.",
+        )
+        return Reminder.Status.SUPPRESSED
+    finish(
+        status=Reminder.Status.PENDING,
+        send_at=resume,
+        queued_at=None,
+        attempts=F("attempts") - 1,
+        last_error=f"{DAY_CAP_HELD}: they had {had} messages today (at most {cap} a day); "
+        f"it goes {resume:%a %b %-d at %H:%M} their time.",
+    )
+    return Reminder.Status.PENDING
 
 
 def _cap_or_gap(reminder, *, now, finish):

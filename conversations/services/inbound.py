@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from canvass.phones import phone_normalize
 from conversations.models import (
@@ -18,13 +19,13 @@ from conversations.models import (
     OptOut,
     Reminder,
     Step,
-    template_render,
 )
 from conversations.services.delivery import REPLY_STEPS, _zone_for, reminder_create
 from conversations.services.plans import (
     _plan_values,
     commitment_cancel,
     commitment_plan_trim,
+    message_language,
     message_render,
     owner_timezone,
 )
@@ -163,31 +164,32 @@ def sms_intent(body):
     return None, "en"
 
 
-# Replies to a text written in Spanish. A campaign's own templates are in its own words,
-# which for STOP and HELP must be understood by the person who asked.
-SPANISH_REPLIES = {
-    Step.REPLY_STOP: "{sender}: te dimos de baja y no recibirás más mensajes nuestros.",
-    Step.REPLY_HELP: (
-        "{sender}: recordatorios de lo que acordaste cuando nos conocimos. "
-        "Responde ALTO para no recibir más. Pueden aplicarse tarifas de mensajes y datos."
-    ),
-}
-
-
-def _reply(*, inbound, step, campaign, commitment, to, language="en"):
-    person = commitment.person if commitment is not None else None
+def _reply(*, inbound, step, campaign, commitment, to, said_in="", person=None):
+    """Queue the answer to a text someone sent, in their language: the one the text was in
+    when it was Spanish (AYUDA gets the help reply in Spanish), else theirs, else the
+    campaign's."""
+    person = commitment.person if commitment is not None and commitment.person_id else person
     tz = _zone_for(channel=Channel.SMS, to=to, campaign=campaign, person=person)
-    if commitment is not None:
-        values = _plan_values(commitment, tz)
-        kind = commitment.kind
-    else:
-        values = {"sender": campaign.sender_name or campaign.name, "first_name": "there"}
-        kind = ""
-    if language == "es" and step in SPANISH_REPLIES:
-        body = template_render(SPANISH_REPLIES[step], values)
-    else:
+    language = message_language(
+        campaign=campaign, person=person, said_in=said_in if said_in != "en" else ""
+    )
+    with translation.override(language):
+        if commitment is not None:
+            values = _plan_values(commitment, tz)
+            kind = commitment.kind
+        else:
+            values = {
+                "sender": campaign.sender_name or campaign.name,
+                "first_name": gettext("there"),
+            }
+            kind = ""
         _subject, body = message_render(
-            campaign=campaign, kind=kind, step=step, channel=Channel.SMS, values=values
+            campaign=campaign,
+            kind=kind,
+            step=step,
+            channel=Channel.SMS,
+            values=values,
+            language=language,
         )
     return reminder_create(
         campaign=campaign,
@@ -273,7 +275,8 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                     campaign=campaign,
                     commitment=None,
                     to=number,
-                    language=language,
+                    said_in=language,
+                    person=last.commitment.person if last.commitment_id else None,
                 )
         elif intent == "help":
             inbound.handled_as = InboundSms.Handling.HELP
@@ -284,7 +287,8 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                     campaign=campaign,
                     commitment=None,
                     to=number,
-                    language=language,
+                    said_in=language,
+                    person=last.commitment.person if last.commitment_id else None,
                 )
         elif intent in ("yes", "no"):
             asked = (
@@ -322,6 +326,7 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                         campaign=campaign,
                         commitment=commitment,
                         to=number,
+                        said_in=language,
                     )
                     # The reply counts towards the cap: the plan makes room for it.
                     commitment_plan_trim(commitment=commitment)
@@ -335,6 +340,7 @@ def sms_inbound_handle(*, provider_id, from_number, to_number="", body=""):
                         campaign=campaign,
                         commitment=commitment,
                         to=number,
+                        said_in=language,
                     )
         if inbound.handled_as == InboundSms.Handling.OTHER and last is not None:
             # For a person to read: about what this number was last texted about.

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
-from canvass.models import Volunteer
+from canvass.models import Volunteer, language_code
 from canvass.phones import phone_normalize
 from conversations.models import (
     DEFAULT_MESSAGE_TEMPLATES,
@@ -240,19 +240,45 @@ def commitment_reminders_cancel(*, commitment, reason):
 
 
 def when_text(moment, tz):
-    """'Thursday Oct 10 at 7pm' (or 7:30pm) in `tz`: how people say a time in a text."""
+    """How people say a time in a text, in `tz` and the active language: 'Thursday Oct 10
+    at 7pm' (or 7:30pm); in Spanish 'jueves 10 de octubre a las 19:00'."""
     local = moment.astimezone(tz)
+    if not (translation.get_language() or "en").startswith("en"):
+        return gettext("%(day)s at %(time)s") % {
+            "day": formats.date_format(local, r"l j \d\e F"),
+            "time": f"{local:%H:%M}",
+        }
     hour = local.hour % 12 or 12
     minutes = f":{local.minute:02d}" if local.minute else ""
     return f"{local:%A %b} {local.day} at {hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
 
 
-def message_render(*, campaign, kind, step, channel, values):
-    """(subject, body) for a step: the campaign's template for the kind, for any kind, or
-    the default set. Raises KeyError when there is no wording at all for this step."""
+def message_language(*, campaign, person=None, said_in=""):
+    """The language a message to a person goes out in: the one their text was in when it
+    asks for an answer in it (`said_in`, e.g. "es" for AYUDA), else the one recorded for
+    them at the door or in the voter file, when Porchlight speaks it, else the campaign's."""
+    return (
+        language_code(said_in)
+        or (language_code(person.language) if person is not None else "")
+        or language_code(campaign.language)
+        or settings.LANGUAGE_CODE
+    )
+
+
+def message_render(*, campaign, kind, step, channel, values, language=None):
+    """(subject, body) for a step in `language` (default: the active one): the campaign's
+    template in that language for the kind, for any kind, or the default set translated.
+    Raises KeyError when there is no wording at all for this step."""
+    language = language_code(language or translation.get_language() or "") or (
+        settings.LANGUAGE_CODE
+    )
     template = (
         MessageTemplate.objects.filter(
-            campaign=campaign, step=step, channel=channel, kind__in=[kind, ""]
+            campaign=campaign,
+            step=step,
+            channel=channel,
+            kind__in=[kind, ""],
+            language=language,
         )
         .order_by("-kind")
         .first()
@@ -261,9 +287,9 @@ def message_render(*, campaign, kind, step, channel, values):
         subject, body = template.subject, template.body
     else:
         subject, body = DEFAULT_MESSAGE_TEMPLATES[(step, channel)]
-        # Default wording marked for translation (shift messages) goes out in the active
-        # language; gettext("") would be the catalogue's header.
-        subject, body = (gettext(subject) if subject else ""), gettext(body)
+        # gettext("") would be the catalogue's header.
+        with translation.override(language):
+            subject, body = (gettext(subject) if subject else ""), gettext(body)
     return template_render(subject, values), template_render(body, values)
 
 
@@ -273,7 +299,7 @@ def _plan_values(commitment, tz):
     canvasser = (
         (volunteer.first_name if volunteer else "")
         or (owner.first_name if owner else "")
-        or "a volunteer"
+        or gettext("a volunteer")
     )
     try:
         # The owner's own follow-up page: one tap to mark kept, missed, rescheduled…
@@ -282,7 +308,7 @@ def _plan_values(commitment, tz):
         path = reverse("admin:conversations_commitment_change", args=[commitment.pk])
     link = settings.SITE_URL + path
     return {
-        "first_name": (person.first_name if person else "") or "there",
+        "first_name": (person.first_name if person else "") or gettext("there"),
         "sender": campaign.sender_name or campaign.name,
         "what": commitment.what,
         "when": when_text(commitment.when, tz) if commitment.when else "",
@@ -412,16 +438,19 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None, previo
         tz,
         recipient_kind,
         recipient_name,
+        language,
         left_out=False,
         recipient_tz="",
     ):
-        subject, body = message_render(
-            campaign=campaign,
-            kind=commitment.kind,
-            step=step,
-            channel=channel,
-            values=_plan_values(commitment, tz),
-        )
+        with translation.override(language):
+            subject, body = message_render(
+                campaign=campaign,
+                kind=commitment.kind,
+                step=step,
+                channel=channel,
+                values=_plan_values(commitment, tz),
+                language=language,
+            )
         if left_out:
             # Written, not sent, so the commitment's page shows what the cap left out.
             written.append(
@@ -493,6 +522,7 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None, previo
                 tz=tz,
                 recipient_kind=Reminder.Recipient.PERSON,
                 recipient_name=str(person) if person else "",
+                language=message_language(campaign=campaign, person=person),
                 left_out=(step, send_at) not in kept,
             )
     owner = commitment.owner
@@ -510,6 +540,8 @@ def commitment_plan_write(*, commitment, details_changed=False, now=None, previo
                 tz=owner_tz,
                 recipient_kind=Reminder.Recipient.OWNER,
                 recipient_name=owner.get_full_name() or owner.get_username(),
+                # Owners read the campaign's language.
+                language=message_language(campaign=campaign),
                 recipient_tz=owner_tz.key,
             )
     return written

@@ -4,6 +4,8 @@ import hashlib
 import json
 import uuid
 import zoneinfo
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -99,11 +101,7 @@ def visit_record(
     on the spot, the story note, the commitments and their reminders are one transaction.
     `volunteer` defaults to the assignment's first volunteer.
     """
-    campaign = assignment.turf.campaign
-    new_person = _with_defaults(new_person, NEW_PERSON_FIELDS)
-    story_note = _story_note_with_defaults(story_note)
-    commitments = [_commitment_with_defaults(c) for c in commitments]
-    content_hash = visit_content_hash(
+    visit = _visit_prepare(
         client_id=client_id,
         happened_at=happened_at,
         outcome=outcome,
@@ -116,61 +114,269 @@ def visit_record(
         commitments=commitments,
         volunteer=volunteer,
     )
-    stored = _visit_stored(client_id=client_id, campaign=campaign, content_hash=content_hash)
+    campaign = assignment.turf.campaign
+    stored = _visit_stored(
+        client_id=client_id, campaign=campaign, content_hash=visit["content_hash"]
+    )
     if stored is not None:
         return stored, False
-
-    errors = _visit_errors(
-        assignment=assignment,
-        campaign=campaign,
-        happened_at=happened_at,
-        outcome=outcome,
-        household=household,
-        person=person,
-        new_person=new_person,
-        place=place,
-        story_note=story_note,
-        commitments=commitments,
-        volunteer=volunteer,
-    )
+    errors = _visit_errors(assignment=assignment, campaign=campaign, **_checked(visit))
     if errors:
         raise VisitInvalid(errors)
-    if volunteer is None:
-        volunteer = _first_volunteer(assignment)
+    return _visit_write(assignment=assignment, visit=visit)
+
+
+@dataclass
+class VisitStored:
+    """A visit of a batch that is stored: now (created) or by an earlier copy."""
+
+    visit_id: int
+    created: bool
+
+
+def visits_record(*, assignment, visits):
+    """Record a batch of visits sent by a phone: `visits` is a list of dicts of
+    visit_record's keyword arguments. Returns one answer per visit, in order: a VisitStored,
+    or the VisitConflict or VisitInvalid that visit_record would have raised for it.
+
+    Each visit is answered as visit_record answers it, idempotent on its client_id: what
+    is already stored is read in one query, the batch is checked with one query per kind
+    of fact (the walk list's doors, the campaign's leads), and the visits without
+    commitments are written with one INSERT per table, all in one transaction. A visit
+    with commitments is written on its own (in a savepoint of that transaction, or its own
+    transaction when there is nothing else to write: its commitments are checked as they
+    are written, and a refused one leaves nothing of that visit). The same
+    client_id twice in one batch is one visit. If a copy of one of these visits is
+    inserted by another request meanwhile, the batch is written again visit by visit, and
+    those copies are answered as stored. Rows are inserted in client_id order, so that two
+    batches holding the same visits wait for each other instead of deadlocking.
+    """
+    campaign = assignment.turf.campaign
+    given = visits
+    visits = [_visit_prepare(**item) for item in given]
+    answers = [None] * len(visits)
+    first = {}  # client_id -> index of its first copy in this batch
+    for index, visit in enumerate(visits):
+        first.setdefault(str(visit["client_id"]), index)
+    todo = set(first.values())
+
+    stored = Visit.objects.filter(client_id__in=list(first)).values_list(
+        "client_id", "pk", "campaign_id", "content_hash"
+    )
+    for client_id, pk, campaign_id, content_hash in stored:
+        index = first[str(client_id)]
+        todo.discard(index)
+        if campaign_id != campaign.pk or content_hash != visits[index]["content_hash"]:
+            answers[index] = VisitConflict(VISIT_CONFLICT_MESSAGE)
+        else:
+            answers[index] = VisitStored(pk, False)
+
+    households = {visits[i]["household"].pk for i in todo if visits[i]["household"] is not None}
+    doors = set()
+    if households:
+        doors = set(
+            TurfStop.objects.filter(
+                turf_id=assignment.turf_id, household_id__in=households
+            ).values_list("household_id", flat=True)
+        )
+    owners = {c["owner"].pk for i in todo for c in visits[i]["commitments"] if c["owner"]}
+    leads = _leads(campaign, owners)
+    for index in sorted(todo):
+        errors = _visit_errors(
+            assignment=assignment,
+            campaign=campaign,
+            doors=doors,
+            leads=leads,
+            **_checked(visits[index]),
+        )
+        if errors:
+            todo.discard(index)
+            answers[index] = VisitInvalid(errors)
+
+    # The order rows are inserted (and so locked) in: the visits without commitments, in
+    # one INSERT, then the others; each group by client_id.
+    order = sorted(
+        todo, key=lambda i: (bool(visits[i]["commitments"]), str(visits[i]["client_id"]))
+    )
+    plain = [i for i in order if not visits[i]["commitments"]]
+    try:
+        # Visits with commitments only: each is its own transaction, as visit_record's.
+        with transaction.atomic() if plain else nullcontext():
+            for index, pk in zip(
+                plain, _visits_insert(assignment, [visits[i] for i in plain]), strict=True
+            ):
+                answers[index] = VisitStored(pk, True)
+            for index in order[len(plain) :]:
+                answers[index] = _visit_answer(assignment, visits[index])
+    except IntegrityError:
+        # A copy arrived through another request between our read and our insert.
+        with transaction.atomic():
+            for index in order:
+                answers[index] = _visit_answer(assignment, visits[index])
+
+    # A second copy in this batch is answered as a resend after the first: the same
+    # answer for the same content; a different content is answered in a round of its own.
+    again = []
+    for index, visit in enumerate(visits):
+        original = first[str(visit["client_id"])]
+        if original == index:
+            continue
+        if visit["content_hash"] != visits[original]["content_hash"]:
+            again.append(index)
+            continue
+        answer = answers[original]
+        answers[index] = (
+            VisitStored(answer.visit_id, False) if isinstance(answer, VisitStored) else answer
+        )
+    if again:
+        later = visits_record(assignment=assignment, visits=[given[i] for i in again])
+        for index, answer in zip(again, later, strict=True):
+            answers[index] = answer
+    return answers
+
+
+def _visit_answer(assignment, visit):
+    """visit_record's answer for one prepared, checked visit, written in its own savepoint."""
+    try:
+        written, created = _visit_write(assignment=assignment, visit=visit)
+    except (VisitConflict, VisitInvalid) as exc:
+        return exc
+    return VisitStored(written.pk, created)
+
+
+def _visits_insert(assignment, visits):
+    """Insert checked visits without commitments: their new people, the visits and their
+    story notes, one INSERT per table. Returns the visits' ids. Call inside a transaction."""
+    if not visits:
+        return []
+    campaign = assignment.turf.campaign
+    default_volunteer = _first_volunteer(assignment)
+    added = [n for n, v in enumerate(visits) if v["new_person"] is not None]
+    people = Person.objects.bulk_create(
+        _new_person_row(campaign, visits[n]["household"], visits[n]["new_person"]) for n in added
+    )
+    person = dict(zip(added, people, strict=True))
+    rows = Visit.objects.bulk_create(
+        _visit_row(
+            assignment,
+            campaign,
+            visit,
+            person=person.get(n, visit["person"]),
+            volunteer=visit["volunteer"] or default_volunteer,
+        )
+        for n, visit in enumerate(visits)
+    )
+    StoryNote.objects.bulk_create(
+        StoryNote(visit=row, **visit["story_note"])
+        for visit, row in zip(visits, rows, strict=True)
+        if visit["story_note"] is not None
+    )
+    return [row.pk for row in rows]
+
+
+def _visit_prepare(
+    *,
+    client_id,
+    happened_at,
+    outcome,
+    household=None,
+    person=None,
+    new_person=None,
+    note="",
+    place="",
+    story_note=None,
+    commitments=(),
+    volunteer=None,
+):
+    """A visit as sent, with its defaults filled in and its content hash."""
+    visit = {
+        "client_id": client_id,
+        "happened_at": happened_at,
+        "outcome": outcome,
+        "household": household,
+        "person": person,
+        "new_person": _with_defaults(new_person, NEW_PERSON_FIELDS),
+        "note": note,
+        "place": place,
+        "story_note": _story_note_with_defaults(story_note),
+        "commitments": [_commitment_with_defaults(c) for c in commitments],
+        "volunteer": volunteer,
+    }
+    visit["content_hash"] = visit_content_hash(**visit)
+    return visit
+
+
+def _checked(visit):
+    """The arguments of _visit_errors from a prepared visit."""
+    return {
+        name: visit[name]
+        for name in (
+            "happened_at",
+            "outcome",
+            "household",
+            "person",
+            "new_person",
+            "place",
+            "story_note",
+            "commitments",
+            "volunteer",
+        )
+    }
+
+
+def _new_person_row(campaign, household, new_person):
+    return Person(
+        campaign=campaign,
+        household=household,
+        first_name=new_person["first_name"].strip(),
+        last_name=new_person["last_name"].strip(),
+        phone=new_person["phone"],
+        email=new_person["email"].strip(),
+    )
+
+
+def _visit_row(assignment, campaign, visit, *, person, volunteer):
+    return Visit(
+        client_id=visit["client_id"],
+        campaign=campaign,
+        assignment=assignment,
+        household=visit["household"],
+        person=person,
+        volunteer=volunteer,
+        outcome=visit["outcome"],
+        note=visit["note"],
+        place=visit["place"],
+        happened_at=visit["happened_at"],
+        content_hash=visit["content_hash"],
+    )
+
+
+def _visit_write(*, assignment, visit):
+    """Write one checked visit with all that came of it, in one transaction (a savepoint
+    inside a batch's). Returns (visit, created); a copy inserted meanwhile by another
+    request is returned with created=False."""
+    campaign = assignment.turf.campaign
+    volunteer = visit["volunteer"] or _first_volunteer(assignment)
+    person = visit["person"]
     try:
         with transaction.atomic():
-            if new_person is not None:
-                person = Person.objects.create(
-                    campaign=campaign,
-                    household=household,
-                    first_name=new_person["first_name"].strip(),
-                    last_name=new_person["last_name"].strip(),
-                    phone=new_person["phone"],
-                    email=new_person["email"].strip(),
-                )
-            visit = Visit.objects.create(
-                client_id=client_id,
-                campaign=campaign,
-                assignment=assignment,
-                household=household,
-                person=person,
-                volunteer=volunteer,
-                outcome=outcome,
-                note=note,
-                place=place,
-                happened_at=happened_at,
-                content_hash=content_hash,
-            )
-            if story_note is not None:
-                StoryNote.objects.create(visit=visit, **story_note)
-            _visit_commitments_write(visit=visit, person=person, commitments=commitments)
+            if visit["new_person"] is not None:
+                person = _new_person_row(campaign, visit["household"], visit["new_person"])
+                person.save()
+            row = _visit_row(assignment, campaign, visit, person=person, volunteer=volunteer)
+            row.save(force_insert=True)
+            if visit["story_note"] is not None:
+                StoryNote.objects.create(visit=row, **visit["story_note"])
+            _visit_commitments_write(visit=row, person=person, commitments=visit["commitments"])
     except IntegrityError:
         # Another copy of this visit was inserted between our check and our insert.
-        stored = _visit_stored(client_id=client_id, campaign=campaign, content_hash=content_hash)
+        stored = _visit_stored(
+            client_id=visit["client_id"], campaign=campaign, content_hash=visit["content_hash"]
+        )
         if stored is None:
             raise
         return stored, False
-    return visit, True
+    return row, True
 
 
 def visit_content_hash(**item):
@@ -253,8 +459,14 @@ def _visit_errors(
     story_note,
     commitments,
     volunteer,
+    doors=None,
+    leads=None,
 ):
-    """Everything wrong with a visit that can be known before writing it, by item field."""
+    """Everything wrong with a visit that can be known before writing it, by item field.
+
+    `doors` (household ids on the walk list) and `leads` (user ids of the campaign's
+    organizers and field leads) may be given, read once for a whole batch; they are read
+    for this visit alone otherwise."""
     errors = {}
     conversation = outcome == Visit.Outcome.CONVERSATION
     if outcome not in Visit.Outcome.values:
@@ -262,7 +474,13 @@ def _visit_errors(
     if timezone.is_naive(happened_at):
         errors["happened_at"] = "Give the time with its offset, e.g. 2024-10-05T14:03:00-05:00."
     if household is not None:
-        if not TurfStop.objects.filter(turf_id=assignment.turf_id, household=household).exists():
+        if doors is None:
+            on_list = TurfStop.objects.filter(
+                turf_id=assignment.turf_id, household=household
+            ).exists()
+        else:
+            on_list = household.pk in doors
+        if not on_list:
             errors["household_id"] = "This door is not on your walk list."
         elif place:
             errors["place"] = (
@@ -305,7 +523,7 @@ def _visit_errors(
         if not conversation:
             errors["commitments"] = "Only a conversation has commitments."
         else:
-            owner_errors = _owner_errors(commitments, campaign=campaign)
+            owner_errors = _owner_errors(commitments, campaign=campaign, leads=leads)
             if any(owner_errors):
                 errors["commitments"] = owner_errors
     return errors
@@ -344,19 +562,26 @@ def _story_note_errors(story_note, *, campaign):
     return errors
 
 
-def _owner_errors(commitments, *, campaign):
-    owner_ids = {c["owner"].pk for c in commitments if c["owner"] is not None}
-    leads = set(
-        Membership.objects.filter(
-            campaign=campaign, user_id__in=owner_ids, role__in=LEADS
-        ).values_list("user_id", flat=True)
-    )
+def _owner_errors(commitments, *, campaign, leads=None):
+    if leads is None:
+        leads = _leads(campaign, {c["owner"].pk for c in commitments if c["owner"] is not None})
     return [
         {"owner_id": "Choose one of this campaign's organizers or field leads."}
         if c["owner"] is not None and c["owner"].pk not in leads
         else {}
         for c in commitments
     ]
+
+
+def _leads(campaign, user_ids):
+    """Those of `user_ids` who are the campaign's organizers or field leads."""
+    if not user_ids:
+        return set()
+    return set(
+        Membership.objects.filter(
+            campaign=campaign, user_id__in=user_ids, role__in=LEADS
+        ).values_list("user_id", flat=True)
+    )
 
 
 def _visit_commitments_write(*, visit, person, commitments):

@@ -212,6 +212,11 @@ class Kind(ABC):
         """{what: count} of cells left blank for this reader (e.g. sensitive story text)."""
         return {}
 
+    def sensitive_notes_read(self, queryset, ctx, columns):
+        """[(note pk, visit pk, campaign pk)] of the sensitive story notes whose words these
+        `columns` write for this reader: each is a reading to audit. None for most kinds."""
+        return []
+
     def rows(self, queryset, ctx, columns):
         """The cells of every row, for `columns` (Column objects), streamed from the database."""
         for obj in queryset.iterator(chunk_size=2000):

@@ -107,3 +107,9 @@ class Conversations(Kind):
         if ctx.include_sensitive or not any(column.story_text for column in columns):
             return {}
         return {SENSITIVE_BLANK: queryset.filter(sensitive=True).count()}
+
+    def sensitive_notes_read(self, queryset, ctx, columns):
+        if not (ctx.include_sensitive and any(column.story_text for column in columns)):
+            return []
+        read = queryset.filter(sensitive=True).order_by()
+        return list(read.values_list("pk", "visit_id", "visit__campaign_id"))

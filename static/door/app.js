@@ -2,6 +2,7 @@
 // Every save goes to IndexedDB first; the network is only ever asked afterwards.
 import { conversationForm, describeErrors, fmt, h, isoWithOffset, limitErrors, noteForm, T, themeLabel }
   from "./form.js";
+import { finder, findDoors } from "./finder.js";
 import * as store from "./store.js";
 import { createSync, fetchJson } from "./sync.js";
 
@@ -56,6 +57,13 @@ function toast(text, started = null) {
   toast.timer = setTimeout(() => { toastNode.hidden = true; }, 4000);
 }
 
+// Resolves once the next frame has been painted (or soon, in a tab that is not shown
+// and so paints nothing).
+const nextPaint = () => new Promise((resolve) => {
+  requestAnimationFrame(() => setTimeout(resolve));
+  setTimeout(resolve, 100);
+});
+
 const address = (hh) => hh.address + (hh.unit ? `, ${hh.unit}` : "");
 const unsent = () => queue.length;
 
@@ -67,6 +75,8 @@ async function saveVisit(payload, previous, started = performance.now(), fromFor
   await (fromForm ? store.putVisitDropDraft(record) : store.putVisit(record));
   toast(T.saved, started);
   performance.measure("door-save", { start: started, end: performance.now() });
+  // The words are shown before anything else is redrawn (a card, the list behind a form).
+  await nextPaint();
   await refreshQueue();
   sync.syncNow();
 }
@@ -543,61 +553,6 @@ function card(hh) {
 const noKnock = (hh) => hh.people.length > 0 && hh.people.every((p) => p.do_not_contact);
 const knocked = (hh) => byDoor.has(hh.id) || hh.visits.some((v) => v.client_id);
 
-// Long turfs: find a door by its number or street, or go to the next one not yet
-// knocked. It sits in the sync bar, so it is at hand wherever the list is scrolled to.
-function finder() {
-  const count = h("p", { id: "find-count", className: "hint", "aria-live": "polite" });
-  const input = h("input", { id: "find", type: "search", autocomplete: "off", enterKeyHint: "search",
-    placeholder: T.find_hint, "aria-describedby": count.id,
-    oninput: () => {
-      findDoors(input.value, count);
-      scrollTo(0, 0);
-    } });
-  return h("div", { id: "finder", className: "finder", role: "search" },
-    h("label", { htmlFor: input.id, className: "sr" }, T.find), input,
-    h("button", { type: "button", id: "next-door", onclick: nextDoor }, T.next_door), count);
-}
-
-// A number matches the start of a number in the address ("12" finds 12 and 120 Elm
-// Street, and unit 12B); other words match anywhere in it.
-function findDoors(query, count) {
-  const words = query.toLowerCase().split(/[\s,]+/).filter(Boolean);
-  let found = 0;
-  for (const hh of bundle.households) {
-    const text = address(hh).toLowerCase();
-    const parts = text.split(/[\s,#]+/);
-    const match = words.every((word) => (/^\d/.test(word) ? parts.some((part) => part.startsWith(word))
-      : text.includes(word)));
-    const node = document.getElementById(`h-${hh.id}`);
-    if (node) node.hidden = !match;
-    if (match) found += 1;
-  }
-  count.textContent = words.length ? fmt("find_count", { n: found }) : "";
-}
-
-// The first door not yet knocked after the one at the top of the screen (or, past the
-// last, from the start of the walk list), brought under the sync bar.
-function nextDoor() {
-  const top = document.getElementById("sync").getBoundingClientRect().bottom;
-  const open = bundle.households.filter((hh) => !knocked(hh) && !noKnock(hh))
-    .map((hh) => document.getElementById(`h-${hh.id}`)).filter((node) => node && !node.hidden);
-  // The door at the top of the screen now is the one being passed: the next comes after it.
-  const at = document.elementFromPoint(innerWidth / 2, top + 6)?.closest("li.door");
-  const after = (node) => (at ? at.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING
-    : node.getBoundingClientRect().top > top);
-  const next = open.find(after) ?? open[0];
-  if (!next) {
-    toast(T.all_knocked);
-    return;
-  }
-  // Once scrolled, the bar is stuck at the top of the screen: the door goes just below it.
-  const stuck = document.getElementById("sync").offsetHeight;
-  scrollTo({ top: scrollY + next.getBoundingClientRect().top - stuck - 4 });
-  const heading = next.querySelector("h2");
-  heading.tabIndex = -1;
-  heading.focus({ preventScroll: true });
-}
-
 // A pair shares one link: each visit says which of them was at the door.
 function pairPicker() {
   const volunteers = bundle.assignment.volunteers || [];
@@ -677,11 +632,14 @@ function render() {
   app.replaceChildren(listRoot);
   const finding = document.getElementById("find")?.value || "";
   document.getElementById("finder")?.remove();
-  const tools = finder();
+  const tools = finder({
+    doors: () => bundle.households.map((hh) => ({ id: hh.id, address: address(hh), open: !knocked(hh) && !noKnock(hh) })),
+    onNone: () => toast(T.all_knocked),
+  });
   document.getElementById("sync-now").after(tools);
   if (finding) {
     tools.querySelector("input").value = finding;
-    findDoors(finding, tools.querySelector("#find-count"));
+    findDoors(tools, finding);
   }
   for (const [id, value] of typed) { const input = document.getElementById(id); if (input) input.value = value; }
   if (focused && typed.has(focused)) document.getElementById(focused)?.focus();

@@ -163,6 +163,10 @@ def test_a_change_past_the_cap_is_shown_not_sent(campaign, organizer, client, se
 
 
 # --- A property: whatever happens, at most three, and none after a cancel or opt-out ---------
+# The same number also makes other commitments ("another"): across all of them, no day of
+# theirs has more than the daily cap (STOP and HELP answers aside, which always go).
+
+DAILY_CAP = 2
 
 ACTIONS = st.lists(
     st.one_of(
@@ -171,6 +175,7 @@ ACTIONS = st.lists(
         st.tuples(st.just("edit"), st.integers(min_value=0, max_value=9)),
         st.tuples(st.just("reply"), st.sampled_from(["YES", "NO", "hola", "Sí", "STOP"])),
         st.tuples(st.just("cancel"), st.just(0)),
+        st.tuples(st.just("another"), st.integers(min_value=1, max_value=12)),
     ),
     min_size=1,
     max_size=12,
@@ -183,17 +188,24 @@ ACTIONS = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(actions=ACTIONS)
-def test_whatever_happens_at_most_three_and_none_after_a_cancel_or_opt_out(campaign, actions):
+def test_whatever_happens_at_most_three_and_none_after_a_cancel_or_opt_out(
+    campaign, actions, settings
+):
+    from collections import Counter
+
     from django.db import transaction
 
     from conversations.models import OptOut
+    from conversations.services.delivery import ALWAYS_ANSWERED
+
+    settings.REMINDERS_PER_PERSON_PER_DAY = DAILY_CAP
 
     with transaction.atomic():
         Reminder.objects.all().delete()
         OptOut.objects.all().delete()
         with time_machine.travel(NOW, tick=False) as traveller:
             commitment = record(campaign, phone=MARIA)
-            clock, stopped = NOW, False
+            clock, stopped, stopped_at = NOW, False, None
             run_outbox()
             for n, (action, value) in enumerate(actions):
                 commitment.refresh_from_db()
@@ -210,6 +222,16 @@ def test_whatever_happens_at_most_three_and_none_after_a_cancel_or_opt_out(campa
                     commitment = commitment_change(commitment=commitment, what=f"Meeting {value}")
                 elif action == "reply":
                     sms_inbound_handle(provider_id=f"SM{n}", from_number=MARIA, body=value)
+                elif action == "another":
+                    commitment_record(
+                        campaign=campaign,
+                        kind="meeting",
+                        what=f"Another meeting {n}",
+                        person=commitment.person,
+                        when=clock + timedelta(days=value),
+                        channel=Channel.SMS,
+                        phone=MARIA,
+                    )
                 else:
                     commitment = commitment_cancel(commitment=commitment)
                 run_outbox()
@@ -225,5 +247,26 @@ def test_whatever_happens_at_most_three_and_none_after_a_cancel_or_opt_out(campa
                     )
                 if stopped:
                     assert [t.step for t in new] == [], "a text after STOP"
-                stopped = stopped or (action, value) == ("reply", "STOP")
+                if not stopped and (action, value) == ("reply", "STOP"):
+                    stopped, stopped_at = True, clock
+                everything = Reminder.objects.filter(
+                    to=MARIA, recipient_kind=Reminder.Recipient.PERSON
+                )
+                for other in Commitment.objects.filter(campaign=campaign):
+                    assert len(texts_to_person(other)) <= MAX_PERSON_MESSAGES
+                    if stopped:
+                        assert (
+                            not other.reminders.filter(
+                                status=Reminder.Status.SENT, sent_at__gt=stopped_at
+                            )
+                            .exclude(step__in=ALWAYS_ANSWERED)
+                            .exists()
+                        ), "a text after STOP"
+                per_day = Counter(
+                    sent.sent_at.astimezone(CHICAGO).date()
+                    for sent in everything.filter(status=Reminder.Status.SENT).exclude(
+                        step__in=ALWAYS_ANSWERED
+                    )
+                )
+                assert max(per_day.values(), default=0) <= DAILY_CAP, per_day
         transaction.set_rollback(True)

@@ -90,6 +90,8 @@ def worker_env(*, queue, tmp_path, outbox_dir, **extra):
         REDIS_URL=settings.REDIS_URL,
         OUTBOX_DIR=str(outbox_dir),
         SMS_BACKEND="file",
+        # As in this process (tests/conftest.py): the daily cap only where a test sets it.
+        REMINDERS_PER_PERSON_PER_DAY="1000",
         CELERY_QUEUE_DIR=str(tmp_path / "celery"),
         CELERY_BEAT_SCHEDULE=str(tmp_path / "celerybeat-schedule"),
         PYTHONUNBUFFERED="1",

@@ -100,3 +100,16 @@ def test_the_status_is_not_edited_in_the_admin(admin_client, campaign):
     url = reverse("admin:conversations_commitment_change", args=[commitment.pk])
     admin_client.post(url, form_data(commitment, status="cancelled"))
     assert Commitment.objects.get(pk=commitment.pk).status == Commitment.Status.OPEN
+
+
+@frozen
+def test_a_date_past_2099_in_the_admin_is_refused_with_nothing_changed(admin_client, campaign):
+    commitment = commitment_record(
+        campaign=campaign, kind="meeting", what="The tenants' meeting", when=MEETING
+    )
+    url = reverse("admin:conversations_commitment_change", args=[commitment.pk])
+    page = admin_client.post(url, form_data(commitment, when_0="9999-12-31", when_1="23:30:00"))
+    assert page.status_code == 200
+    assert "Give a date from 2000 to 2099" in page.content.decode()
+    commitment.refresh_from_db()
+    assert (commitment.when, commitment.plan_version) == (MEETING, 1)

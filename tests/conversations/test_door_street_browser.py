@@ -293,7 +293,12 @@ def test_the_conversations_length_is_measured_and_can_be_changed(phone, live_ser
     length.fill("25")
     phone.clock.fast_forward("05:00")
     form.get_by_role("button", name="Save").click()
-    waiting(phone, 0)
+    phone.wait_for_selector("li.door")
+    mine = Visit.objects.filter(assignment=long_turf["assignment"])
+    for _ in range(100):
+        if mine.count() == 2:
+            break
+        phone.wait_for_timeout(200)
     stored = {
         v.household_id: v.story_note.minutes
         for v in Visit.objects.filter(assignment=long_turf["assignment"])

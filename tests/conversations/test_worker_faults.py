@@ -306,3 +306,38 @@ def test_a_cancel_that_lands_while_the_worker_sends_a_batch_stops_the_rest(
         )
     assert [r.status for r in rows] == [Reminder.Status.SENT, Reminder.Status.SUPPRESSED]
     assert twilio.messages() == [(first, f"Meeting reminder for {first}")]
+
+
+def test_two_workers_never_give_one_person_more_than_the_daily_cap(
+    workers, campaign_awake, monkeypatch, outbox_dir
+):
+    # Eight messages to one number, from different commitments and links, all due at once
+    # and sent by two workers side by side (each call takes a while, so they overlap).
+    monkeypatch.setattr(delivery, "enqueue_on_commit", lambda *args, **kwargs: None)
+    rows = [due_reminder(campaign_awake, f"Message {n}") for n in range(8)]
+    first = workers.start(SMS_BACKEND="fake", SMS_FAKE_DELAY=0.3, REMINDERS_PER_PERSON_PER_DAY=3)
+    second = workers.start(SMS_BACKEND="fake", SMS_FAKE_DELAY=0.3, REMINDERS_PER_PERSON_PER_DAY=3)
+    for row in rows:
+        tasks.reminder_send.delay(row.pk)
+
+    for row in rows:
+        _wait_for(
+            lambda row=row: (
+                Reminder.objects.filter(
+                    pk=row.pk,
+                    status__in=[Reminder.Status.SENT, Reminder.Status.PENDING],
+                    claim__gt="",
+                ).exists()
+                and not Reminder.objects.filter(pk=row.pk, status=Reminder.Status.SENDING).exists()
+            ),
+            what="every message settled",
+            log=first.log,
+        )
+    assert len(fake_sms(outbox_dir)) == 3, second.log()
+    statuses = sorted(
+        Reminder.objects.filter(pk__in=[r.pk for r in rows]).values_list("status", flat=True)
+    )
+    assert statuses == ["pending"] * 5 + ["sent"] * 3
+    held = Reminder.objects.held_by_daily_cap()
+    assert held.count() == 5
+    assert all(r.send_at > timezone.now() for r in held)

@@ -180,3 +180,28 @@ def test_organizer_merges_two_turfs_and_splits_one(
     page.locator("#edit-message", has_text="“Oak (2)” is new.").wait_for()
     table = doors_in_table(page)
     assert sorted(table) == ["Oak", "Oak (2)"] and sum(table.values()) == 6
+
+
+def test_with_whole_block_faces_one_click_picks_the_side_of_the_block(
+    page,  # noqa: F811
+    live_server,
+    settings,
+    organizer,
+    campaign,
+):
+    settings.MAP_TILES_URL = ""
+    elm = TurfFactory(campaign=campaign, name="Elm")
+    oak = TurfFactory(campaign=campaign, name="Oak")
+    doors = street(campaign, elm, [1, 3, 5, 2, 4], row=0)
+    street(campaign, oak, [1], row=1)
+    open_map(page, live_server, organizer, campaign, 6)
+
+    page.get_by_label("Take whole block faces").check()
+    page.mouse.click(*screen_point(page, doors[1].lat, doors[1].lng))
+    page.wait_for_function("document.getElementById('turf-map').dataset.picked === '3'")
+    page.select_option("#edit-move-to", label="Oak (1)")
+    page.get_by_role("button", name="Move the picked doors").click()
+    page.locator("#edit-message", has_text="Moved 3 doors to “Oak”.").wait_for()
+    assert doors_in_table(page) == {"Elm": 2, "Oak": 4}
+    moved = set(TurfStop.objects.filter(turf=oak).values_list("household__house_number", flat=True))
+    assert {"1", "3", "5"} <= moved and not moved & {"2", "4"}

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
 from canvass.models import Campaign
-from turf.cutting.bymap import map_walk, partition_doors
+from turf.cutting.bymap import block_faces, map_walk, partition_doors
 from turf.cutting.bystreet import Meetings, street_cut, street_meetings, street_walk
 from turf.cutting.common import (
     DOOR_FIELDS,
@@ -173,8 +173,9 @@ def turf_cut(
     """Cut the campaign's households that are on no turf into turfs of about `doors` doors.
 
     Only one precinct's households with `precinct`, only those of `households` when given.
-    Located households are cut by the map and the others by street and house number, never
-    on one turf together; each returned turf's `cut_by` says which (BY_MAP, BY_STREET), map
+    Located households are cut by the map, by whole blocks, block faces and buildings
+    (turf.cutting.bymap), and the others by street and house number, never on one turf
+    together; each returned turf's `cut_by` says which (BY_MAP, BY_STREET), map
     turfs first. In each kind every turf is within ±15% of `doors` whenever the count
     allows it; with fewer households of a kind than 85% of `doors` they make one turf. With
     `replace_open`, the campaign's open turfs that were never assigned and lie wholly inside
@@ -260,7 +261,9 @@ def turf_cut(
         parts = []
         if located:
             positions = to_metres(located)
-            parts.append((BY_MAP, located, partition_doors(positions, doors=doors), positions))
+            units = block_faces(located, positions, both_sides=both_sides, narrow=narrow)
+            groups = partition_doors(positions, doors=doors, units=units)
+            parts.append((BY_MAP, located, groups, positions))
         if unlocated:
             meetings = meetings_for(campaign, {d.street for d in unlocated})
             groups = street_cut(

@@ -31,8 +31,8 @@ from turf.imports.layouts import (
     mapping_resolve,
     preset_get,
 )
-from turf.imports.normalising import STAGE_COLUMNS, Normaliser, address_parse
-from turf.imports.reading import file_inspect, rows_read
+from turf.imports.normalising import STAGE_COLUMNS, Normaliser, normalising_caches_clear
+from turf.imports.reading import file_inspect, normalising_pool, rows_read
 from turf.imports.writing import writer_for
 from turf.models import ImportJob
 
@@ -244,15 +244,18 @@ def _run(job, path, has_header, progress, fast):
         if progress:
             progress(job)
 
-    rows = rows_read(path, shape, normalise, column_names, report)
     writer = writer_for(campaign, fast, complete=job.complete)
-    try:
-        counts = writer.write(rows, on_progress, on_saving)
-    except Exception as exc:
-        import_job_fail(job=job, message=f"The import stopped: {exc}")
-        raise
-    finally:
-        address_parse.cache_clear()
+    # The workers are started before the writer's thread: they read and normalise the
+    # file's pieces on every core while this process feeds the database.
+    with normalising_pool(shape, normalise, column_names) as pool:
+        rows = rows_read(path, shape, normalise, column_names, report, pool=pool)
+        try:
+            counts = writer.write(rows, on_progress, on_saving)
+        except Exception as exc:
+            import_job_fail(job=job, message=f"The import stopped: {exc}")
+            raise
+        finally:
+            normalising_caches_clear()
 
     with transaction.atomic():
         job.status = ImportJob.Status.DONE
@@ -367,7 +370,7 @@ def voters_preview(*, campaign, path, preset="", column_mapping=None, rows=10):
             if len(values) != 2:  # not a voter left out
                 good.append((position, dict(zip(STAGE_COLUMNS, values, strict=True))))
     finally:
-        address_parse.cache_clear()
+        normalising_caches_clear()
     report.errors = [e for e in report.errors if e["row"] <= last_row]
     return shape, good, report
 

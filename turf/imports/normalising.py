@@ -143,9 +143,86 @@ def _fast_tags(line):
     return tags
 
 
+@functools.lru_cache(maxsize=262_144)
+def _crf_labels(tokens):
+    """usaddress's labels for these tokens, one per token (its parse, cached)."""
+    return tuple(usaddress.TAGGER.tag(_crf_features(tokens)))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _token_features(token):
+    return usaddress.tokenFeatures(token)
+
+
+def _crf_features(tokens):
+    """usaddress.tokens2features(tokens), each token's own features cached (a street's words
+    come again and again): the same dictionaries, built the same way."""
+    sequence = [dict(_token_features(tokens[0]))]
+    previous = dict(sequence[-1])
+    for token in tokens[1:]:
+        features = dict(_token_features(token))
+        current = dict(features)
+        sequence[-1]["next"] = current
+        features["previous"] = previous
+        sequence.append(features)
+        previous = current
+    sequence[0]["address.start"] = True
+    sequence[-1]["address.end"] = True
+    if len(sequence) > 1:
+        sequence[1]["previous"]["address.start"] = True
+        sequence[-2]["next"]["address.end"] = True
+    return sequence
+
+
+def _digits_shape(token):
+    """A stand-in for a token of plain digits that usaddress cannot tell from it: its CRF
+    sees such a token only through its length and its trailing zeros ("4172" → "1111")."""
+    zeros = len(token) - len(token.rstrip("0"))
+    return "1" * (len(token) - zeros) + "0" * zeros
+
+
+def _usaddress_tag(line):
+    """usaddress.tag(line), with the CRF's labels cached by the line's tokens, every token
+    of plain digits (house and unit numbers) replaced by its shape: so the CRF runs about
+    once per street and shape of number, not once per door. The labels are the ones
+    usaddress gives, since its features of such a token are those of its shape."""
+    tokens = usaddress.tokenize(line)
+    if not tokens:
+        return usaddress.tag(line)
+    key = tuple(
+        _digits_shape(token) if token.isascii() and token.isdigit() else token for token in tokens
+    )
+    labels = _crf_labels(key)
+    # The rest is usaddress.tag's own assembly of labelled tokens into components.
+    components, last_label, intersection, original = {}, None, False, []
+    for token, label in zip(tokens, labels, strict=True):
+        if label == "IntersectionSeparator":
+            intersection = True
+        if "StreetName" in label and intersection:
+            label = "Second" + label
+        original.append(label)
+        if label == last_label:
+            components[label].append(token)
+        elif label not in components:
+            components[label] = [token]
+        else:
+            raise usaddress.RepeatedLabelError(line, usaddress.parse(line), label)
+        last_label = label
+    tagged = {label: " ".join(words).strip(" ,;") for label, words in components.items()}
+    if "AddressNumber" in original and not intersection:
+        kind = "Street Address"
+    elif intersection and "AddressNumber" not in original:
+        kind = "Intersection"
+    elif "USPSBoxID" in original:
+        kind = "PO Box"
+    else:
+        kind = "Ambiguous"
+    return tagged, kind
+
+
 def _library_tags(line):
     try:
-        tags, kind = usaddress.tag(line)
+        tags, kind = _usaddress_tag(line)
     except usaddress.RepeatedLabelError:
         raise RowError(
             "address", f"could not tell the house number, street and unit apart in “{line}”", line
@@ -257,7 +334,9 @@ def _unit_from_cell(value):
     return _unit_id("".join(words))
 
 
-@functools.lru_cache(maxsize=262_144)
+# A household's people come together in a voter file: a short memory of lines is enough
+# (and keeps each worker's memory flat however long the file).
+@functools.lru_cache(maxsize=65_536)
 def address_parse(line):
     """Split one street line into display parts and a normalised key. Cached per line.
 
@@ -313,6 +392,13 @@ def address_parse(line):
     )
 
 
+def normalising_caches_clear():
+    """Forget the addresses read (each import starts afresh; the caches hold one file's)."""
+    address_parse.cache_clear()
+    _crf_labels.cache_clear()
+    _token_features.cache_clear()
+
+
 def address_key(*, address, unit_id="", zip_code="", city=""):
     """The household key, e.g. "123 N MAIN ST #4 78702": people at one key are one household."""
     key = address.key_street
@@ -346,10 +432,8 @@ def phone_for_import(raw, region):
         digits = _NON_DIGITS.sub("", raw)
         if raw.startswith("+") or len(digits) == 11:
             digits = digits[1:] if len(digits) == 11 and digits[0] == "1" else ""
-        if len(digits) == 10:
-            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
-            if phonenumbers.is_valid_number_for_region(number, region):
-                return "+1" + digits
+        if len(digits) == 10 and _nanp_valid(region)(digits):
+            return "+1" + digits
     try:
         return phone_normalize(raw, region=region)
     except ValidationError:
@@ -357,6 +441,43 @@ def phone_for_import(raw, region):
 
 
 _NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
+_NUMBER_TYPES = (
+    "general_desc",
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
+
+
+@functools.cache
+def _nanp_valid(region):
+    """A check of 10 national digits that answers as phonenumbers.is_valid_number_for_region
+    does, from the same metadata compiled into one pattern: the general description, then any
+    of the number types (the library tries them one by one, about 10 µs a number)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+
+    def pattern(desc):
+        if desc is None or desc.national_number_pattern is None:
+            return None
+        if desc.possible_length and 10 not in desc.possible_length:
+            return None
+        return desc.national_number_pattern
+
+    general, *types = (pattern(getattr(metadata, name)) for name in _NUMBER_TYPES)
+    types = [t for t in types if t]
+    if general is None or not types:
+        return lambda digits: False
+    whole = re.compile(f"(?=(?:{general})$)(?:{'|'.join(f'(?:{t})' for t in types)})$")
+    return lambda digits: whole.match(digits) is not None
+
+
 _STATES = {**STATE_ABBREVIATIONS, **{v: v for v in STATE_ABBREVIATIONS.values()}}
 _LIMITS = {
     "external_id": 100,
@@ -561,19 +682,22 @@ class Normaliser:
 
     def _extra(self, cells):
         """The unmapped columns' non-blank values, as JSON, for the person's extra fields."""
-        extra = {
-            name: value.strip()
-            for name, value in zip(self.extra_names, self.extra_pick(cells), strict=True)
-            if value and not value.isspace()
-        }
-        for name, value in extra.items():
-            if len(value) > MAX_EXTRA_VALUE:
-                self.warnings.append(
-                    RowError(name, f"longer than {MAX_EXTRA_VALUE} characters", value[:40])
-                )
-        if any(len(value) > MAX_EXTRA_VALUE for value in extra.values()):
+        pairs = zip(self.extra_names, map(str.strip, self.extra_pick(cells)), strict=True)
+        extra = {name: value for name, value in pairs if value}
+        if not extra:
+            return "{}"
+        if max(map(len, extra.values())) > MAX_EXTRA_VALUE:
+            for name, value in extra.items():
+                if len(value) > MAX_EXTRA_VALUE:
+                    self.warnings.append(
+                        RowError(name, f"longer than {MAX_EXTRA_VALUE} characters", value[:40])
+                    )
             extra = {k: v for k, v in extra.items() if len(v) <= MAX_EXTRA_VALUE}
-        return json.dumps(extra, ensure_ascii=False) if extra else "{}"
+        return _to_json(extra)
+
+
+# One encoder for every row (json.dumps with an option builds a new one each call).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _too_long(**values):
