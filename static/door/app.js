@@ -73,6 +73,9 @@ async function saveVisit(payload, previous, started = performance.now(), fromFor
   const record = { client_id: payload.client_id, token, state: "waiting",
     saved_at: previous?.saved_at ?? Date.now(), payload, errors: null, detail: "" };
   await (fromForm ? store.putVisitDropDraft(record) : store.putVisit(record));
+  // The counter says so in the same frame as the toast; the rest is redrawn after it.
+  queue = [...queue.filter((row) => row.client_id !== record.client_id), record];
+  renderPending();
   toast(T.saved, started);
   performance.measure("door-save", { start: started, end: performance.now() });
   // The words are shown before anything else is redrawn (a card, the list behind a form).
@@ -81,12 +84,7 @@ async function saveVisit(payload, previous, started = performance.now(), fromFor
   sync.syncNow();
 }
 
-async function refreshQueue() {
-  queue = await store.listVisits(token);
-  if (ended && heard.ended && !queue.some((row) => row.state === "waiting") && bundle) {
-    await clearIfOver();
-    if (!bundle) return;
-  }
+function renderPending() {
   const n = unsent();
   pending.dataset.count = n;
   pending.textContent = n === 0 ? T.all_sent : fmt("waiting", { n });
@@ -97,6 +95,15 @@ async function refreshQueue() {
     pending.textContent += " " + T.offline;
   }
   syncButton.textContent = sync.state.sending ? T.syncing : T.sync_now;
+}
+
+async function refreshQueue() {
+  queue = await store.listVisits(token);
+  if (ended && heard.ended && !queue.some((row) => row.state === "waiting") && bundle) {
+    await clearIfOver();
+    if (!bundle) return;
+  }
+  renderPending();
   await renderOthers();
   renderProblems();
   renderBanner();

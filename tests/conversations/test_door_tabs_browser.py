@@ -55,7 +55,12 @@ def test_two_tabs_show_the_same_pending_count(tabs, live_server, door):
         "2 of 3 doors knocked · 0 conversations", timeout=WAIT_MS
     )
     not_contact(two, third, "Moved")
+    waiting(two, 0)
     waiting(one, 0)
+    for _ in range(100):
+        if mine.count() == 3:
+            break
+        one.wait_for_timeout(200)
     assert mine.count() == 3
 
 
