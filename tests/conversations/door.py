@@ -182,6 +182,15 @@ def eventually(page, expression, expected):
     assert value == expected
 
 
+def stored(page, queryset, expected):
+    """Poll the server's rows until `queryset` counts `expected`: the pending counter can
+    read 0 before a tap's save has been queued, so it alone does not say the row arrived."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while (count := queryset.count()) != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert count == expected
+
+
 def saved_toast(page):
     """Wait for "Saved on this phone": a toast of an earlier event ("Everything is sent")
     may still be showing when the tap's save has not yet finished."""

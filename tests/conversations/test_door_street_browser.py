@@ -17,6 +17,7 @@ from tests.conversations.door import (
     not_contact,
     open_door,
     saved_toast,
+    stored,
     waiting,
     walk_list,
 )
@@ -230,8 +231,8 @@ def test_save_stays_within_reach_while_writing(phone, live_server, long_turf):
     )
     assert rows == [2, 2, 2]
     save.click()
-    waiting(phone, 0)
-    assert Visit.objects.filter(assignment=long_turf["assignment"]).count() == 1
+    saved_toast(phone)
+    stored(phone, Visit.objects.filter(assignment=long_turf["assignment"]), 1)
 
 
 def test_in_spanish_counts_and_the_campaigns_own_script(browser, live_server, door, campaign):  # noqa: F811
